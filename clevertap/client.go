@@ -1,0 +1,246 @@
+package clevertap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Client calls CleverTap's server API. It is safe for concurrent use; all
+// its callers together stay within the per-group quota.
+type Client struct {
+	baseURL string
+	creds   *credentials // behind a pointer: formatting a Client never shows the passcode
+	hc      *http.Client
+	quota   Quota
+	limiter Limiter
+	retry   RetryPolicy
+	log     *slog.Logger
+	tz      *time.Location
+	gates   map[Group]*gate
+	stats   *counters
+	jitter  func() float64 // in [0, 1); replaced in tests
+}
+
+// NewClient returns a client configured by opts. WithCredentials is
+// required; everything else has a default (region eu1, quota 3 × 0.75,
+// 8 attempts, 60 s per request, UTC, no logging).
+func NewClient(opts ...Option) (*Client, error) {
+	base, _ := DefaultRegion.BaseURL()
+	c := &Client{
+		baseURL: base,
+		quota:   Quota{}.withDefaults(),
+		retry:   RetryPolicy{}.withDefaults(),
+		log:     slog.New(slog.DiscardHandler),
+		tz:      time.UTC,
+		jitter:  rand.Float64,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("clevertap: nil option")
+		}
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.creds == nil {
+		return nil, errors.New("clevertap: credentials are required (WithCredentials)")
+	}
+	if c.hc == nil {
+		c.hc = defaultHTTPClient()
+	}
+	k := c.quota.PerGroup()
+	c.gates = make(map[Group]*gate, len(groups))
+	for _, g := range groups {
+		c.gates[g] = newGate(k)
+	}
+	c.stats = newCounters()
+	return c, nil
+}
+
+// String describes the client without its passcode.
+func (c *Client) String() string {
+	if c == nil || c.creds == nil {
+		return "clevertap.Client{}"
+	}
+	return fmt.Sprintf("clevertap.Client{base: %s, account: %s, passcode: %s, per-group cap: %d}",
+		c.baseURL, c.creds.accountID, redacted, c.quota.PerGroup())
+}
+
+// GoString is String, so %#v does not dump the fields.
+func (c *Client) GoString() string { return c.String() }
+
+// call is one logical API call: what to send and how to read refusals.
+type call struct {
+	op     string // names the call in errors and logs
+	group  Group
+	method string
+	path   string // e.g. "/1/profile.json"; logged
+	query  string // raw, already encoded; never logged (it holds emails)
+	body   []byte // JSON, POST only
+	miss   bool   // a plain refusal means "no such profile"
+	filter bool   // a plain refusal means "profile filter rejected"
+	cursor bool   // a plain refusal means "bad cursor"
+}
+
+// maxErrorBody and maxBody bound what is read of an answer.
+const (
+	maxErrorBody = 64 << 10
+	maxBody      = 256 << 20
+)
+
+// do performs a call with retries, decoding a successful body into out.
+func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
+	c.stats.add(cl.group, func(s *groupCounts) { s.calls++ })
+	for attempt := 1; ; attempt++ {
+		retryAfter, err := c.attempt(ctx, cl, attempt, out)
+		if err == nil {
+			return nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("clevertap: %s: %w", cl.op, ctxErr)
+		}
+		retry := shouldRetry(ctx.Err(), err)
+		if !retry || attempt >= c.retry.MaxAttempts {
+			if attempt == 1 && !retry {
+				return err
+			}
+			return &RetryError{Attempts: attempt, Err: err}
+		}
+		wait := backoff(attempt, c.retry, retryAfter, c.jitter())
+		c.stats.add(cl.group, func(s *groupCounts) { s.retries++ })
+		c.log.DebugContext(ctx, "retrying", "op", cl.op, "group", cl.group,
+			"attempt", attempt, "wait", wait, "reason", reason(err))
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("clevertap: %s: %w", cl.op, err)
+		}
+	}
+}
+
+// attempt is one HTTP exchange. It holds the group slot from before the
+// limiter wait until the body is read, and returns any Retry-After asked.
+func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (time.Duration, error) {
+	g := c.gates[cl.group]
+	if err := g.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer g.release()
+	if err := waitLimiter(ctx, c.limiter); err != nil {
+		return 0, err
+	}
+	c.stats.add(cl.group, func(s *groupCounts) { s.attempts++ })
+	req, err := c.newRequest(ctx, cl)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		err = transportError(cl, err)
+		c.logAttempt(ctx, cl, n, 0, start, err)
+		return 0, err
+	}
+	body, err := readBody(resp)
+	if err != nil {
+		err = transportError(cl, err)
+		c.logAttempt(ctx, cl, n, resp.StatusCode, start, err)
+		return 0, err
+	}
+	err = checkResponse(cl, resp.StatusCode, body, out)
+	throttled := errors.Is(err, ErrRateLimited)
+	g.answered(throttled)
+	if throttled {
+		c.stats.add(cl.group, func(s *groupCounts) { s.rateLimited++ })
+	}
+	c.logAttempt(ctx, cl, n, resp.StatusCode, start, err)
+	return parseRetryAfter(resp.Header, time.Now()), err
+}
+
+// newRequest builds the request. The URL is concatenated, not rebuilt from
+// url.Values, so a cursor travels byte for byte as CleverTap sent it.
+func (c *Client) newRequest(ctx context.Context, cl *call) (*http.Request, error) {
+	u := c.baseURL + cl.path
+	if cl.query != "" {
+		u += "?" + cl.query
+	}
+	var body io.Reader
+	if cl.body != nil {
+		body = bytes.NewReader(cl.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, u, body)
+	if err != nil {
+		var ue *url.Error // its text would hold the query
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("clevertap: %s: %w: building request: %w", cl.op, ErrInvalidRequest, err)
+	}
+	req.Header.Set("X-CleverTap-Account-Id", c.creds.accountID)
+	req.Header.Set("X-CleverTap-Passcode", string(c.creds.passcode))
+	req.Header.Set("Accept", "application/json")
+	if cl.method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	return req, nil
+}
+
+// readBody reads a bounded body: 64 KiB of an error answer, 256 MiB of a
+// success. The rest of an error answer is discarded.
+func readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	limit := int64(maxBody)
+	if resp.StatusCode >= 300 {
+		limit = maxErrorBody
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		if resp.StatusCode >= 300 {
+			_, _ = io.CopyN(io.Discard, resp.Body, 1<<20) // let the connection be reused
+			return body[:limit], nil
+		}
+		return nil, fmt.Errorf("response body exceeds %d bytes", limit)
+	}
+	return body, nil
+}
+
+// transportError drops *url.Error's text, which would print the query
+// (emails), and keeps its cause for classification.
+func transportError(cl *call, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("clevertap: %s: %s %s: %w", cl.op, cl.method, cl.path, err)
+}
+
+func (c *Client) logAttempt(ctx context.Context, cl *call, n, status int, start time.Time, err error) {
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	c.log.DebugContext(ctx, "request", "method", cl.method, "path", cl.path, "group", cl.group,
+		"status", status, "attempt", n, "duration", time.Now().Sub(start), "outcome", reason(err))
+}
+
+// reason names an attempt's outcome for logs without echoing server text.
+func reason(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	for _, s := range []error{ErrUnauthorized, ErrRateLimited, ErrNotReady, ErrServer,
+		ErrNotFound, ErrFilterRejected, ErrCursor, ErrInvalidRequest} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return err.Error() // a transport error: op, method, path and cause only
+}

@@ -1,0 +1,188 @@
+package clevertap
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults, in one place.
+const (
+	DefaultConcurrency = 3    // CleverTap's documented in-flight limit per API
+	DefaultShare       = 0.75 // the fraction of it this client may use
+	DefaultMaxAttempts = 8
+	DefaultBaseDelay   = 250 * time.Millisecond
+	DefaultMaxDelay    = 30 * time.Second
+	DefaultTimeout     = 60 * time.Second // whole request, default HTTP client
+	DefaultDialTimeout = 10 * time.Second
+)
+
+// Option configures a Client. Each option checks its input.
+type Option func(*Client) error
+
+// WithRegion selects the region's documented API host.
+func WithRegion(r Region) Option {
+	return func(c *Client) error {
+		base, err := r.BaseURL()
+		if err != nil {
+			return err
+		}
+		c.baseURL = base
+		return nil
+	}
+}
+
+// WithBaseURL sends requests to base instead of a region host, e.g. the
+// simulator. It must be https, or plain http on a loopback host, with no
+// query, fragment or user info; a path prefix is kept.
+func WithBaseURL(base string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(base)
+		if err != nil {
+			return fmt.Errorf("clevertap: base URL: %w", err)
+		}
+		switch {
+		case u.Host == "":
+			return fmt.Errorf("clevertap: base URL %q has no host", base)
+		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+			return errors.New("clevertap: base URL must not carry user info, a query or a fragment")
+		case u.Scheme == "https":
+		case u.Scheme == "http" && isLoopback(u.Hostname()):
+		case u.Scheme == "http":
+			return fmt.Errorf("clevertap: base URL %q: plain http is allowed only for loopback hosts", base)
+		default:
+			return fmt.Errorf("clevertap: base URL %q: scheme must be https", base)
+		}
+		c.baseURL = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+		return nil
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithCredentials sets the account ID and passcode sent with every request.
+func WithCredentials(accountID string, p Passcode) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(accountID) == "" {
+			return errors.New("clevertap: account ID is empty")
+		}
+		if p == "" {
+			return errors.New("clevertap: passcode is empty")
+		}
+		if hasControl(accountID) || hasControl(string(p)) {
+			return errors.New("clevertap: account ID and passcode must not contain control characters")
+		}
+		c.creds = &credentials{accountID: accountID, passcode: p}
+		return nil
+	}
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// WithHTTPClient sends requests through hc. hc is not mutated; the client
+// uses a shallow copy that refuses redirects, so the passcode header never
+// follows one to another host.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("clevertap: HTTP client is nil")
+		}
+		c.hc = noRedirects(hc)
+		return nil
+	}
+}
+
+// WithQuota sets the share of CleverTap's concurrency limit to use.
+func WithQuota(q Quota) Option {
+	return func(c *Client) error {
+		q = q.withDefaults()
+		if err := q.validate(); err != nil {
+			return err
+		}
+		c.quota = q
+		return nil
+	}
+}
+
+// WithRateLimiter makes every HTTP attempt, retries included, wait on l.
+// Share one limiter between clients to pace them together.
+func WithRateLimiter(l Limiter) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("clevertap: rate limiter is nil")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) error {
+		p = p.withDefaults()
+		if err := p.validate(); err != nil {
+			return err
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithLogger logs through l (under the group "clevertap"). Per-attempt lines
+// are at Debug level and never contain query strings, emails, identities or
+// the passcode.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("clevertap: logger is nil")
+		}
+		c.log = l.WithGroup("clevertap")
+		return nil
+	}
+}
+
+// WithTimezone sets the account timezone in which CleverTap renders event
+// timestamps (ts); the default is UTC.
+func WithTimezone(loc *time.Location) Option {
+	return func(c *Client) error {
+		if loc == nil {
+			return errors.New("clevertap: timezone is nil")
+		}
+		c.tz = loc
+		return nil
+	}
+}
+
+// defaultHTTPClient has bounded timeouts and enough idle connections for
+// every group's in-flight cap.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = DefaultDialTimeout
+	t.MaxIdleConnsPerHost = 16
+	return noRedirects(&http.Client{Transport: t, Timeout: DefaultTimeout})
+}
+
+func noRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}

@@ -1,0 +1,228 @@
+package clevertap
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRegionBaseURL(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"eu1", "https://api.clevertap.com"},
+		{" EU1 ", "https://api.clevertap.com"},
+		{"in1", "https://in1.api.clevertap.com"},
+		{"us1", "https://us1.api.clevertap.com"},
+		{"sg1", "https://sg1.api.clevertap.com"},
+		{"aps3", "https://aps3.api.clevertap.com"},
+		{"mec1", "https://mec1.api.clevertap.com"},
+	}
+	for _, tt := range tests {
+		r, err := ParseRegion(tt.in)
+		if err != nil {
+			t.Errorf("ParseRegion(%q): %v", tt.in, err)
+			continue
+		}
+		if got, _ := r.BaseURL(); got != tt.want {
+			t.Errorf("ParseRegion(%q).BaseURL() = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "eu", "sk1", "india"} {
+		if r, err := ParseRegion(bad); err == nil {
+			t.Errorf("ParseRegion(%q) = %q, want an error", bad, r)
+		}
+	}
+	if _, err := Region("zz9").BaseURL(); err == nil {
+		t.Error("Region(zz9).BaseURL() gave no error")
+	}
+}
+
+func TestNewClientValidatesOptions(t *testing.T) {
+	creds := WithCredentials("ACC", "pc")
+	tests := []struct {
+		name string
+		opts []Option
+	}{
+		{"no credentials", nil},
+		{"nil option", []Option{creds, nil}},
+		{"empty account", []Option{WithCredentials(" ", "pc")}},
+		{"empty passcode", []Option{WithCredentials("ACC", "")}},
+		{"passcode with newline", []Option{WithCredentials("ACC", "pc\r\nX-Evil: 1")}},
+		{"unknown region", []Option{creds, WithRegion("xx1")}},
+		{"plain http to a remote host", []Option{creds, WithBaseURL("http://api.clevertap.com")}},
+		{"ftp", []Option{creds, WithBaseURL("ftp://127.0.0.1")}},
+		{"no host", []Option{creds, WithBaseURL("https://")}},
+		{"query in base URL", []Option{creds, WithBaseURL("https://example.com/?x=1")}},
+		{"user info in base URL", []Option{creds, WithBaseURL("https://u:p@example.com")}},
+		{"nil HTTP client", []Option{creds, WithHTTPClient(nil)}},
+		{"negative concurrency", []Option{creds, WithQuota(Quota{Concurrency: -1})}},
+		{"share above 1", []Option{creds, WithQuota(Quota{Share: 1.5})}},
+		{"negative share", []Option{creds, WithQuota(Quota{Share: -0.5})}},
+		{"negative attempts", []Option{creds, WithRetry(RetryPolicy{MaxAttempts: -1})}},
+		{"max delay below base", []Option{creds, WithRetry(RetryPolicy{BaseDelay: time.Minute, MaxDelay: time.Second})}},
+		{"nil limiter", []Option{creds, WithRateLimiter(nil)}},
+		{"nil logger", []Option{creds, WithLogger(nil)}},
+		{"nil timezone", []Option{creds, WithTimezone(nil)}},
+	}
+	for _, tt := range tests {
+		if c, err := NewClient(tt.opts...); err == nil {
+			t.Errorf("%s: NewClient = %v, want an error", tt.name, c)
+		}
+	}
+}
+
+func TestNewClientAcceptsGoodOptions(t *testing.T) {
+	tests := []struct {
+		name     string
+		opt      Option
+		wantBase string
+	}{
+		{"default region", nil, "https://api.clevertap.com"},
+		{"region", WithRegion(RegionIN1), "https://in1.api.clevertap.com"},
+		{"loopback http", WithBaseURL("http://127.0.0.1:8080/"), "http://127.0.0.1:8080"},
+		{"localhost http", WithBaseURL("http://localhost:9"), "http://localhost:9"},
+		{"IPv6 loopback", WithBaseURL("http://[::1]:9"), "http://[::1]:9"},
+		{"https with a path prefix", WithBaseURL("https://proxy.example.com/ct/"), "https://proxy.example.com/ct"},
+	}
+	for _, tt := range tests {
+		opts := []Option{WithCredentials("ACC", "pc")}
+		if tt.opt != nil {
+			opts = append(opts, tt.opt)
+		}
+		c, err := NewClient(opts...)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if c.baseURL != tt.wantBase {
+			t.Errorf("%s: base URL %q, want %q", tt.name, c.baseURL, tt.wantBase)
+		}
+	}
+}
+
+func TestWithHTTPClientDoesNotMutateTheCallersClient(t *testing.T) {
+	hc := &http.Client{Timeout: 5 * time.Second}
+	c := mustClient(t, WithCredentials("ACC", "pc"), WithHTTPClient(hc))
+	if hc.CheckRedirect != nil {
+		t.Error("caller's http.Client got a CheckRedirect")
+	}
+	if c.hc == hc || c.hc.Timeout != 5*time.Second {
+		t.Errorf("client should use a copy keeping the timeout; got same=%v timeout=%v", c.hc == hc, c.hc.Timeout)
+	}
+}
+
+func TestDefaultHTTPClientHasTimeouts(t *testing.T) {
+	c := mustClient(t, WithCredentials("ACC", "pc"))
+	if c.hc.Timeout != DefaultTimeout {
+		t.Errorf("default timeout %v, want %v", c.hc.Timeout, DefaultTimeout)
+	}
+	if tr, ok := c.hc.Transport.(*http.Transport); !ok || tr.TLSHandshakeTimeout != DefaultDialTimeout {
+		t.Errorf("default transport %T lacks the TLS handshake timeout", c.hc.Transport)
+	}
+}
+
+func TestPasscodeNeverPrints(t *testing.T) {
+	p := testPasscode
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "passcode", p, "creds", struct{ P Passcode }{p})
+	js, _ := json.Marshal(map[string]any{"p": p})
+	txt, _ := p.MarshalText()
+	outs := []string{
+		fmt.Sprint(p), fmt.Sprintf("%v %+v %#v %s %q %x %X %d", p, p, p, p, p, p, p, p),
+		fmt.Sprintf("%+v %#v", struct{ P Passcode }{p}, struct{ P Passcode }{p}),
+		logs.String(), string(js), string(txt),
+	}
+	for _, out := range outs {
+		if strings.Contains(out, string(p)) || !strings.Contains(out, "[REDACTED]") {
+			t.Errorf("passcode printed, or not redacted: %s", out)
+		}
+	}
+}
+
+func TestClientOptionsAndErrorsNeverPrintThePasscode(t *testing.T) {
+	rec := reply(401, `{"status":"fail","error":"Invalid Credentials","code":401}`)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opt := WithCredentials(testAccount, testPasscode)
+	c := setup(t, rec, opt, WithLogger(logger))
+
+	_, err := c.Profile(t.Context(), ByEmail, "subject@example.com")
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("Profile: %v, want ErrUnauthorized", err)
+	}
+	if got := rec.requests(); len(got) != 1 || got[0].Passcode != string(testPasscode) {
+		t.Fatalf("the passcode must travel in the header, once; requests %+v", len(got))
+	}
+	cv := *c.creds
+	outs := map[string]string{
+		"client %v":     fmt.Sprintf("%v", c),
+		"client %+v":    fmt.Sprintf("%+v", c),
+		"client %#v":    fmt.Sprintf("%#v", c),
+		"client fields": fmt.Sprintf("%+v %#v", c.creds, cv.passcode),
+		"option":        fmt.Sprintf("%v %+v %#v", opt, opt, opt),
+		"error":         err.Error(),
+		"error %+v":     fmt.Sprintf("%+v %#v", err, err),
+		"debug log":     logs.String(),
+		"stats":         fmt.Sprintf("%+v", c.Stats()),
+	}
+	for name, out := range outs {
+		for _, secret := range []string{string(testPasscode), "subject@example.com", "subject%40example.com"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s contains %q: %s", name, secret, out)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "path=/1/profile.json") || !strings.Contains(logs.String(), "clevertap.status=401") {
+		t.Errorf("debug log lacks the per-attempt line:\n%s", logs.String())
+	}
+}
+
+func TestNothingIsLoggedAtInfo(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil)) // Info
+	c := setup(t, reply(503, body503), WithLogger(logger))
+	if _, err := c.Profile(t.Context(), ByEmail, "subject@example.com"); !errors.Is(err, ErrServer) {
+		t.Fatalf("Profile: %v", err)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("logged at Info or above:\n%s", logs.String())
+	}
+}
+
+func TestRedirectsAreRefusedSoThePasscodeStaysHome(t *testing.T) {
+	elsewhere := reply(200, paddedProfile)
+	other := httptest.NewServer(elsewhere)
+	t.Cleanup(other.Close)
+	for _, hc := range []*http.Client{nil, {}} { // the default client and a caller's
+		opts := []Option{}
+		if hc != nil {
+			opts = append(opts, WithHTTPClient(hc))
+		}
+		c := setup(t, &recorder{fn: func(w http.ResponseWriter, r *http.Request, _ int) {
+			http.Redirect(w, r, other.URL+"/1/profile.json?"+r.URL.RawQuery, http.StatusFound)
+		}}, opts...)
+		_, err := c.Profile(t.Context(), ByIdentity, "u-1")
+		var api *APIError
+		if !errors.Is(err, ErrInvalidRequest) || !errors.As(err, &api) || api.HTTPStatus != http.StatusFound {
+			t.Errorf("err = %v, want ErrInvalidRequest for the 302", err)
+		}
+	}
+	if n := len(elsewhere.requests()); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
+	}
+}
+
+func TestZeroClientFormatsSafely(t *testing.T) {
+	var c *Client
+	if got := fmt.Sprint(c, &Client{}); got != "clevertap.Client{} clevertap.Client{}" {
+		t.Errorf("got %q", got)
+	}
+}
