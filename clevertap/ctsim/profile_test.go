@@ -1,0 +1,123 @@
+package ctsim
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+)
+
+func TestProfileLookup(t *testing.T) {
+	ts := mustSim(t, nil, Options{})
+	tests := []struct {
+		name  string
+		query string
+		want  []string // objectIds of the record
+	}{
+		{"email", "email=" + url.QueryEscape("Ada@Example.com"), []string{adaIOS, adaWeb}},
+		{"email ignores case", "email=" + url.QueryEscape("ada@example.COM"), []string{adaIOS, adaWeb}},
+		{"identity", "identity=u-2", []string{bobA}},
+		{"objectId of second device", "objectId=" + adaWeb, []string{adaIOS, adaWeb}},
+		{"profile without identity", "email=cy%40example.org", []string{cyWeb}},
+		{"email wins over identity", "identity=u-2&email=cy%40example.org", []string{cyWeb}},
+		{"shared email picks last updated", "email=bob%40example.com", []string{bobB}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ts.do(t, "GET", "/1/profile.json?"+tt.query, nil)
+			r.wantSuccess(t)
+			if got := objectIDs(r.record(t)); !slices.Equal(got, tt.want) {
+				t.Errorf("objectIds = %v, want %v", got, tt.want)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/json;charset=utf-8" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+		})
+	}
+}
+
+func TestProfileRecordShape(t *testing.T) {
+	ts := mustSim(t, nil, Options{})
+	rec := ts.do(t, "GET", "/1/profile.json?identity=u-1", nil).record(t)
+	if rec["identity"] != "u-1" || rec["email"] != "Ada@Example.com" || rec["name"] != "Ada" {
+		t.Errorf("identity, email, name = %v, %v, %v", rec["identity"], rec["email"], rec["name"])
+	}
+	if _, ok := rec["phone"]; ok {
+		t.Errorf("phone present though empty: %v", rec)
+	}
+	if pd := rec["profileData"].(map[string]any); pd["City"] != "Lisbon" {
+		t.Errorf("profileData = %v", pd)
+	}
+	ios := rec["platformInfo"].([]any)[0].(map[string]any)
+	if ios["platform"] != "iOS" || ios["make"] != "Apple" || ios["os_version"] != "17.2" {
+		t.Errorf("platformInfo[0] = %v", ios)
+	}
+	// The summary is computed from both devices' events.
+	events := rec["events"].(map[string]any)
+	launched := events["App Launched"].(map[string]any)
+	wantFirst := float64(t0.AddDate(0, 0, -9).Add(-2 * 3600e9).Unix()) // 2026-01-06T10:00Z
+	if launched["count"] != 2.0 || launched["first_seen"] != wantFirst || launched["last_seen"] != wantFirst+86400+3600 {
+		t.Errorf("App Launched summary = %v, want count 2, first %v, last %v", launched, wantFirst, wantFirst+86400+3600)
+	}
+	if charged := events["Charged"].(map[string]any); charged["count"] != 1.0 {
+		t.Errorf("Charged summary = %v", charged)
+	}
+}
+
+func TestProfileNotFoundModes(t *testing.T) {
+	tests := []struct {
+		mode       string
+		httpStatus int
+		raw        string
+	}{
+		{"", 200, `{"status":"success","record":null}`},
+		{"success_null", 200, `{"status":"success","record":null}`},
+		{"success_absent", 200, `{"status":"success"}`},
+		{"fail_200", 200, `{"status":"fail","error":"Profile not found","code":404}`},
+		{"http_404", 404, `{"status":"fail","error":"Profile not found","code":404}`},
+	}
+	for _, tt := range tests {
+		t.Run("mode "+tt.mode, func(t *testing.T) {
+			ts := mustSim(t, nil, Options{NotFoundMode: tt.mode})
+			for _, q := range []string{"email=nobody%40example.com", "identity=u-404", "objectId=-ffff"} {
+				r := ts.do(t, "GET", "/1/profile.json?"+q, nil)
+				if r.status != tt.httpStatus || r.raw != tt.raw {
+					t.Errorf("%s: got HTTP %d %s, want HTTP %d %s", q, r.status, r.raw, tt.httpStatus, tt.raw)
+				}
+			}
+		})
+	}
+}
+
+func TestProfileMultiMatch(t *testing.T) {
+	tests := []struct {
+		mode string
+		want string // objectId returned, "" for a failure
+	}{
+		{"", bobB},
+		{"last_updated", bobB},
+		{"first_created", bobA},
+		{"error", ""},
+	}
+	for _, tt := range tests {
+		t.Run("mode "+tt.mode, func(t *testing.T) {
+			ts := mustSim(t, nil, Options{MultiMatch: tt.mode})
+			r := ts.do(t, "GET", "/1/profile.json?email=Bob%40Example.com", nil)
+			if tt.want == "" {
+				r.wantFail(t, http.StatusOK, 400, "")
+				return
+			}
+			r.wantSuccess(t)
+			if got := objectIDs(r.record(t)); !slices.Equal(got, []string{tt.want}) {
+				t.Errorf("objectIds = %v, want [%s]", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProfileBadRequest(t *testing.T) {
+	ts := mustSim(t, nil, Options{})
+	for _, q := range []string{"", "?email=", "?phone=%2B4915550001", "?foo=bar"} {
+		ts.do(t, "GET", "/1/profile.json"+q, nil).wantFail(t, http.StatusBadRequest, 400, "")
+	}
+}
