@@ -1,0 +1,173 @@
+package manifest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
+)
+
+// record is one data row as a reader extracted it: the canonical columns'
+// cells as text, and for Parquet the dates it already had as timestamps.
+type record struct {
+	row   int
+	cells [numColumns]string
+	times [2]time.Time // submitted_at, due_at when typed; see typed
+	typed [2]bool
+}
+
+// builder turns the records of one file into Rows: it validates, dedups,
+// counts and calls the caller's function. Readers feed it.
+type builder struct {
+	ctx   context.Context
+	path  string
+	opts  Options
+	info  *Info
+	fn    func(Row) error
+	dates dateParser
+	hdr   *header
+}
+
+// callbackError carries an error from the caller's function through the
+// readers untouched.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+
+// setHeader maps the header cells found at row.
+func (b *builder) setHeader(cells []string, row int) error {
+	h, err := mapHeader(cells)
+	if err != nil {
+		return &FileError{Path: b.path, Row: row, Err: err}
+	}
+	b.hdr = h
+	b.info.Columns = h.columns
+	b.info.UnknownColumns = h.unknown
+	return nil
+}
+
+// has reports whether the file has canonical column idx.
+func (b *builder) has(idx int) bool { return b.hdr.pos[idx] >= 0 }
+
+// blank counts a row without any value.
+func (b *builder) blank() { b.info.Blank++ }
+
+// reject delivers a row that could not be read as a request.
+func (b *builder) reject(row int, requestID, column, reason string) error {
+	b.info.Rows++
+	b.info.Rejected++
+	src := batch.SourceRef{File: b.path, Row: row}
+	rej := &batch.Reject{SourceFile: b.path, SourceRow: row, RequestID: requestID, Column: column, Reason: reason}
+	return b.deliver(Row{Source: src, Reject: rej})
+}
+
+// add validates a record and delivers the result.
+func (b *builder) add(rec *record) error {
+	req, col, err := b.validate(rec)
+	if err != nil {
+		id := ""
+		if col != ColRequestID {
+			id = req.ID
+		}
+		return b.reject(rec.row, id, col, err.Error())
+	}
+	first, verdict := b.opts.Dedup.Add(req)
+	switch verdict {
+	case Conflict:
+		return b.reject(rec.row, req.ID, ColRequestID, fmt.Sprintf(
+			"request id already used at %s:%d with different content", first.File, first.Row))
+	case Repeat:
+		b.info.Rows++
+		b.info.Merged++
+		return b.deliver(Row{Source: req.Source, Request: req, Duplicate: &first})
+	}
+	b.info.Rows++
+	b.info.Accepted++
+	b.info.Types[req.Type]++
+	return b.deliver(Row{Source: req.Source, Request: req})
+}
+
+func (b *builder) deliver(r Row) error {
+	if b.info.Rows%1024 == 0 {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if err := b.fn(r); err != nil {
+		return callbackError{err}
+	}
+	return nil
+}
+
+// validate checks a record and builds its request. On failure it returns the
+// column at fault ("" when the fault is not one column's) and the reason; the
+// request then carries whatever id was read.
+func (b *builder) validate(rec *record) (*batch.Request, string, error) {
+	c := &rec.cells
+	req := &batch.Request{Source: batch.SourceRef{File: b.path, Row: rec.row}}
+	req.ID = strings.TrimSpace(c[idxRequestID])
+	if req.ID == "" {
+		return req, ColRequestID, errors.New("missing request id")
+	}
+	if err := checkID("request id", req.ID); err != nil {
+		return req, ColRequestID, err
+	}
+	var err error
+	if req.Type, err = parseType(c[idxRequestType]); err != nil {
+		return req, ColRequestType, err
+	}
+	if e := strings.TrimSpace(c[idxEmail]); e != "" {
+		if req.Email, err = normaliseEmail(e); err != nil {
+			return req, ColEmail, err
+		}
+	}
+	req.UserID = strings.TrimSpace(c[idxUserID])
+	if err := checkID("user id", req.UserID); err != nil {
+		return req, ColUserID, err
+	}
+	if req.Email == "" && req.UserID == "" {
+		return req, "", errors.New("needs an email or a user id")
+	}
+	if req.SubmittedAt, err = b.date(rec, idxSubmittedAt); err != nil {
+		return req, ColSubmittedAt, err
+	}
+	if req.DueAt, err = b.date(rec, idxDueAt); err != nil {
+		return req, ColDueAt, err
+	}
+	switch {
+	case req.DueAt.IsZero() && !req.SubmittedAt.IsZero():
+		req.DueAt = req.SubmittedAt.Add(batch.DefaultDueAfter)
+	case !req.DueAt.IsZero() && req.DueAt.Before(req.SubmittedAt):
+		return req, ColDueAt, errors.New("due date is before the submission date")
+	}
+	return req, "", nil
+}
+
+// date reads the submitted_at or due_at cell of rec.
+func (b *builder) date(rec *record, idx int) (time.Time, error) {
+	i := idx - idxSubmittedAt
+	if rec.typed[i] {
+		return rec.times[i], nil
+	}
+	return b.dates.parse(rec.cells[idx])
+}
+
+// fileError shapes the error a reader returned into what Read returns.
+func (b *builder) fileError(err error) error {
+	var cb callbackError
+	var fe *FileError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &cb):
+		return cb.err
+	case b.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		return err
+	case errors.As(err, &fe):
+		return fe
+	}
+	return &FileError{Path: b.path, Err: err}
+}

@@ -1,0 +1,157 @@
+package manifest
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Canonical column names. Every manifest format maps its headers onto these.
+const (
+	ColRequestID   = "request_id"
+	ColRequestType = "request_type"
+	ColEmail       = "email"
+	ColUserID      = "user_id"
+	ColSubmittedAt = "submitted_at"
+	ColDueAt       = "due_at"
+)
+
+// column indexes into a fields array, in canonical order.
+const (
+	idxRequestID = iota
+	idxRequestType
+	idxEmail
+	idxUserID
+	idxSubmittedAt
+	idxDueAt
+	numColumns
+)
+
+// canonical lists the canonical names by index.
+var canonical = [numColumns]string{
+	ColRequestID, ColRequestType, ColEmail, ColUserID, ColSubmittedAt, ColDueAt,
+}
+
+// aliases maps a normalised header (see headerKey) to a column index.
+var aliases = map[string]int{}
+
+func init() {
+	for idx, names := range [numColumns][]string{
+		idxRequestID:   {"request_id", "id", "ticket", "ticket id", "case id", "reference"},
+		idxRequestType: {"request_type", "type", "action", "request", "right"},
+		idxEmail:       {"email", "e-mail", "email address", "mail"},
+		idxUserID:      {"user_id", "identity", "customer id", "external id", "uid"},
+		idxSubmittedAt: {"submitted_at", "submitted", "received", "received at", "date", "created at"},
+		idxDueAt:       {"due_at", "due", "due date", "deadline"},
+	} {
+		for _, n := range names {
+			aliases[headerKey(n)] = idx
+		}
+	}
+}
+
+// headerKey normalises a header cell for matching: case, spaces,
+// underscores, hyphens, punctuation and a stray byte-order mark are ignored,
+// so "E-mail Address", "email_address" and "EmailAddress" all match.
+func headerKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// Column is one header cell of a manifest and what it was matched to.
+type Column struct {
+	Index     int    // 0-based position in the file
+	Header    string // as written in the file
+	Canonical string // canonical name, or "" when the column is ignored
+}
+
+// header is the mapping of one file's header onto the canonical columns.
+type header struct {
+	columns []Column
+	pos     [numColumns]int // file position of each canonical column, -1 when absent
+	unknown []string        // header names of ignored columns, in file order
+}
+
+// mapHeader matches the header cells of a file. It fails with a
+// ErrDuplicateCol or ErrMissingColumn error naming what it found.
+func mapHeader(cells []string) (*header, error) {
+	h := &header{columns: make([]Column, len(cells))}
+	for i := range h.pos {
+		h.pos[i] = -1
+	}
+	for i, cell := range cells {
+		name := strings.TrimSpace(strings.ReplaceAll(cell, "\uFEFF", ""))
+		h.columns[i] = Column{Index: i, Header: name}
+		idx, ok := aliases[headerKey(name)]
+		if !ok {
+			if name != "" {
+				h.unknown = append(h.unknown, name)
+			}
+			continue
+		}
+		if prev := h.pos[idx]; prev >= 0 {
+			return nil, fmt.Errorf("%w: %q and %q both mean %s",
+				ErrDuplicateCol, h.columns[prev].Header, name, canonical[idx])
+		}
+		h.pos[idx] = i
+		h.columns[i].Canonical = canonical[idx]
+	}
+	var missing []string
+	for _, idx := range []int{idxRequestID, idxRequestType} {
+		if h.pos[idx] < 0 {
+			missing = append(missing, canonical[idx])
+		}
+	}
+	if h.pos[idxEmail] < 0 && h.pos[idxUserID] < 0 {
+		missing = append(missing, "email or user_id")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w %s (found: %s)", ErrMissingColumn,
+			strings.Join(missing, ", "), foundList(h.columns))
+	}
+	return h, nil
+}
+
+// foundList names the header cells found, for an error message.
+func foundList(cols []Column) string {
+	const max = 20
+	var names []string
+	hint := ""
+	for _, c := range cols {
+		if c.Header == "" {
+			continue
+		}
+		if strings.Contains(c.Header, "@") { // data, not a header: never print an email
+			names = append(names, "an email address")
+			hint = "; is the header row missing?"
+			continue
+		}
+		if len(names) == max {
+			names = append(names, fmt.Sprintf("… %d more", len(cols)-max))
+			break
+		}
+		names = append(names, fmt.Sprintf("%q", truncate(c.Header, 40)))
+	}
+	if len(names) == 0 {
+		return "no named columns"
+	}
+	return strings.Join(names, ", ") + hint
+}
+
+// truncate shortens s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + "…"
+		}
+		i++
+	}
+	return s
+}

@@ -1,0 +1,72 @@
+// Package manifest reads the manifests compliance teams hand in (CSV, Parquet
+// and Excel .xlsx) into validated data-subject requests, and rejects the rows
+// it cannot use with a reason a person can act on.
+//
+// # Columns
+//
+// Columns are matched by name, ignoring case, spaces, underscores, hyphens
+// and punctuation, with aliases:
+//
+//	request_id    id, request id, ticket, ticket id, case id, reference
+//	request_type  type, action, request, right
+//	email         e-mail, email address, mail
+//	user_id       identity, user id, customer id, external id, uid
+//	submitted_at  submitted, received, received at, date, created at (optional)
+//	due_at        due, due date, deadline (optional)
+//
+// request_id, request_type and at least one of email and user_id must be
+// present, else the file is unreadable (a *FileError naming the columns
+// found). Two columns meaning the same thing are an error too. Other columns
+// are ignored and listed once in Info.UnknownColumns.
+//
+// # Rows
+//
+// A row needs a request id, a known type and an email or a user id, or both.
+// Types: access, export, dsar, sar, copy, right of access mean access;
+// deletion, delete, erasure, erase, forget, right to be forgotten, rtbf mean
+// deletion, in any case and spacing. Emails are trimmed, lower-cased and
+// syntax-checked (see normaliseEmail for what is accepted: a bare address
+// with a dotted domain, no display name). Ids longer than 256 bytes or
+// holding control characters are rejected.
+//
+// Dates may be ISO 8601 (2024-01-31T09:00:00Z, with or without zone or
+// seconds, 'T' or a space) or YYYY-MM-DD; without a zone they are read in
+// Options.Location. Workbooks may also hold Excel date serials, and Parquet
+// files TIMESTAMP, DATE or INT96 columns. When due_at is empty it is
+// submitted_at + 30 days; a due date before the submission date is rejected.
+//
+// A repeated request id with identical content is merged (Row.Duplicate);
+// with different content the later row is rejected, naming the earlier
+// file:row. A Deduper passed in Options spans all manifests of one run.
+//
+// Every data row ends up in exactly one place: a request (new or merged) or
+// a reject, so Info.Rows == Accepted + Merged + Rejected. A row that fails
+// several checks is rejected for the first, in column order.
+//
+// # Row numbers
+//
+// Rows are numbered as a spreadsheet shows them, header = row 1:
+//
+//   - CSV: a quoted cell spanning several lines is one row; a blank line is a
+//     row of its own (as Excel shows it) and is skipped without a reject,
+//     counted in Info.Blank, as is a row whose cells are all empty.
+//   - xlsx: the numbers Excel shows; the header is the first non-empty row;
+//     empty rows are skipped and counted in Info.Blank.
+//   - Parquet: the column names count as row 1, so the first record is row 2,
+//     as it would be after exporting the file to a spreadsheet. Every record
+//     is a data row.
+//
+// # Streaming and unreadable files
+//
+// Readers stream: CSV through encoding/csv and csvutil with a 1 MiB bound
+// on one record; Parquet one page and 1,024 rows at a time; xlsx through
+// excelize's row iterator (which holds the shared-strings table in memory).
+// CSV may start with a UTF-8 byte-order mark, use CRLF, and be delimited by
+// commas, semicolons or tabs, sniffed from the header line.
+//
+// An empty file, a header without data rows, binary or mislabelled content,
+// an unknown extension, broken quoting, a corrupt Parquet file or a Parquet
+// column of an unusable type make Read return a *FileError whose one-line
+// message names the file, and errors.Is tells which sentinel (ErrEmpty,
+// ErrNoRows, ErrUnsupported, ErrMalformed, ErrColumnType, …) it wraps.
+package manifest

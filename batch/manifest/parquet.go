@@ -1,0 +1,287 @@
+package manifest
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// pqBatch is how many rows are decoded at a time: memory stays bounded by
+// the batch and the pages being read, whatever the file size.
+const pqBatch = 1024
+
+// cell is one decoded Parquet value: text, or a time for typed dates.
+type cell struct {
+	text  string
+	t     time.Time
+	typed bool
+}
+
+// pqColumn reads one canonical column of a row group.
+type pqColumn struct {
+	idx    int // canonical index
+	leaf   int // leaf column index in the file
+	decode func(parquet.Value) cell
+	pages  parquet.Pages
+	vr     parquet.ValueReader
+	vals   []parquet.Value
+	cells  []cell
+}
+
+// readParquet streams a Parquet manifest into b. Columns are matched by name
+// like CSV headers. Rows are numbered as if the file were exported to a
+// spreadsheet: the column names are row 1 and the first data row is row 2.
+// A malformed file is an ErrMalformed error, never a panic.
+func readParquet(r io.ReaderAt, size int64, b *builder) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrMalformed, p)
+		}
+	}()
+	if err := checkFooter(r, size); err != nil {
+		return err
+	}
+	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	top := f.Root().Columns()
+	names := make([]string, len(top))
+	for i, c := range top {
+		names[i] = c.Name()
+	}
+	if err := b.setHeader(names, 1); err != nil {
+		return err
+	}
+	var cols []*pqColumn
+	for idx := range numColumns {
+		p := b.hdr.pos[idx]
+		if p < 0 {
+			continue
+		}
+		decode, err := b.pqDecoder(idx, top[p])
+		if err != nil {
+			return &FileError{Path: b.path, Column: top[p].Name(), Err: err}
+		}
+		cols = append(cols, &pqColumn{idx: idx, leaf: top[p].Index(), decode: decode,
+			vals: make([]parquet.Value, pqBatch), cells: make([]cell, pqBatch)})
+	}
+
+	row := 1
+	for _, rg := range f.RowGroups() {
+		chunks := rg.ColumnChunks()
+		for _, c := range cols {
+			c.pages, c.vr = chunks[c.leaf].Pages(), nil
+		}
+		for left := rg.NumRows(); left > 0; {
+			n := int(min(left, pqBatch))
+			for _, c := range cols {
+				if err := c.read(n); err != nil {
+					return &FileError{Path: b.path, Row: row + 1, Column: canonical[c.idx], Err: err}
+				}
+			}
+			for i := range n {
+				row++
+				rec := record{row: row}
+				for _, c := range cols {
+					v := c.cells[i]
+					rec.cells[c.idx] = v.text
+					if v.typed {
+						rec.times[c.idx-idxSubmittedAt], rec.typed[c.idx-idxSubmittedAt] = v.t, true
+					}
+				}
+				if err := b.add(&rec); err != nil {
+					return err
+				}
+			}
+			left -= int64(n)
+		}
+		for _, c := range cols {
+			c.pages.Close()
+		}
+	}
+	return nil
+}
+
+// checkFooter refuses a file whose footer length does not fit in it, before
+// parquet-go allocates a buffer of that length (up to 4 GiB).
+func checkFooter(r io.ReaderAt, size int64) error {
+	const magic = 4
+	var tail [8]byte
+	if size < int64(2*magic+len(tail)) {
+		return fmt.Errorf("%w: only %d bytes, too short for Parquet", ErrMalformed, size)
+	}
+	if _, err := r.ReadAt(tail[:], size-int64(len(tail))); err != nil {
+		return fmt.Errorf("%w: reading the footer: %v", ErrMalformed, err)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-magic-int64(len(tail)) {
+		return fmt.Errorf("%w: footer length %d exceeds the file", ErrMalformed, n)
+	}
+	return nil
+}
+
+// read decodes the next n values of the column into c.cells. Values are
+// copied out of each page before the next is read.
+func (c *pqColumn) read(n int) error {
+	got := 0
+	for got < n {
+		if c.vr == nil {
+			page, err := c.pages.ReadPage()
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("%w: the column has fewer values than the row group has rows", ErrMalformed)
+			}
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+			c.vr = page.Values()
+		}
+		m, err := c.vr.ReadValues(c.vals[got:n])
+		for i := got; i < got+m; i++ {
+			if c.vals[i].RepetitionLevel() != 0 {
+				return fmt.Errorf("%w: a value repeats within one row", ErrMalformed)
+			}
+			c.cells[i] = c.decode(c.vals[i])
+		}
+		got += m
+		switch {
+		case errors.Is(err, io.EOF):
+			c.vr = nil
+		case err != nil:
+			return fmt.Errorf("%w: %v", ErrMalformed, err)
+		case m == 0:
+			return fmt.Errorf("%w: a page yields no values", ErrMalformed)
+		}
+	}
+	return nil
+}
+
+// pqDecoder checks that column col can hold canonical column idx and
+// returns how to decode its values. Text columns take strings (and, for the
+// ids, integers); date columns take strings, TIMESTAMP, DATE or INT96.
+func (b *builder) pqDecoder(idx int, col *parquet.Column) (func(parquet.Value) cell, error) {
+	wrongType := func(want string) error {
+		return fmt.Errorf("%w: %s holds %s; want %s", ErrColumnType, canonical[idx], typeName(col), want)
+	}
+	isDate := idx == idxSubmittedAt || idx == idxDueAt
+	want := "a string"
+	switch {
+	case isDate:
+		want = "a string, TIMESTAMP or DATE"
+	case idx == idxRequestID || idx == idxUserID:
+		want = "a string or an integer"
+	}
+	if !col.Leaf() || col.Repeated() {
+		return nil, wrongType(want)
+	}
+	var lt any
+	if l := col.Type().LogicalType(); l != nil {
+		lt = l.Value
+	}
+	switch col.Type().Kind() {
+	case parquet.ByteArray:
+		switch lt.(type) {
+		case nil, *format.StringType, *format.EnumType:
+			return textCell, nil
+		}
+	case parquet.Int32, parquet.Int64:
+		switch lt := lt.(type) {
+		case nil, *format.IntType:
+			if idx == idxRequestID || idx == idxUserID {
+				return intCell, nil
+			}
+		case *format.DateType:
+			if isDate {
+				return b.dateCell, nil
+			}
+		case *format.TimestampType:
+			if isDate && col.Type().Kind() == parquet.Int64 && lt.Unit.Value != nil {
+				return b.timestampCell(lt.Unit.Value.Duration(), lt.IsAdjustedToUTC), nil
+			}
+		}
+	case parquet.Int96:
+		if isDate {
+			return int96Cell, nil
+		}
+	}
+	return nil, wrongType(want)
+}
+
+func typeName(col *parquet.Column) string {
+	switch {
+	case !col.Leaf():
+		return "a group of columns"
+	case col.Repeated():
+		return "a list"
+	}
+	return col.Type().String()
+}
+
+func textCell(v parquet.Value) cell {
+	if v.IsNull() {
+		return cell{}
+	}
+	return cell{text: string(v.ByteArray())}
+}
+
+func intCell(v parquet.Value) cell {
+	switch {
+	case v.IsNull():
+		return cell{}
+	case v.Kind() == parquet.Int32:
+		return cell{text: strconv.FormatInt(int64(v.Int32()), 10)}
+	}
+	return cell{text: strconv.FormatInt(v.Int64(), 10)}
+}
+
+// dateCell reads a DATE (days since 1970-01-01) as midnight in Location.
+func (b *builder) dateCell(v parquet.Value) cell {
+	if v.IsNull() {
+		return cell{}
+	}
+	t := time.Date(1970, 1, 1+int(v.Int32()), 0, 0, 0, 0, b.opts.Location)
+	return cell{t: t.UTC(), typed: true}
+}
+
+// timestampCell reads a TIMESTAMP; one not adjusted to UTC is a wall clock
+// read in Location.
+func (b *builder) timestampCell(unit time.Duration, utc bool) func(parquet.Value) cell {
+	return func(v parquet.Value) cell {
+		if v.IsNull() {
+			return cell{}
+		}
+		var t time.Time
+		switch n := v.Int64(); unit {
+		case time.Millisecond:
+			t = time.UnixMilli(n)
+		case time.Microsecond:
+			t = time.UnixMicro(n)
+		default:
+			t = time.Unix(0, n)
+		}
+		t = t.UTC()
+		if !utc {
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), b.opts.Location)
+		}
+		return cell{t: t.UTC(), typed: true}
+	}
+}
+
+// int96Cell reads the legacy Impala/Spark INT96 timestamp: nanoseconds of
+// the day, then the Julian day number, in UTC.
+func int96Cell(v parquet.Value) cell {
+	if v.IsNull() {
+		return cell{}
+	}
+	i := v.Int96()
+	nanos := int64(uint64(i[1])<<32 | uint64(i[0]))
+	const unixEpochJulianDay = 2440588
+	days := int64(i[2]) - unixEpochJulianDay
+	t := time.Unix(days*86400, 0).Add(time.Duration(nanos)).UTC()
+	return cell{t: t, typed: true}
+}
