@@ -1,0 +1,168 @@
+package checkpoint
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
+)
+
+// DefaultDueWithin is how close a due date must be for Counts to call an
+// open request "due soon".
+const DefaultDueWithin = 7 * 24 * time.Hour
+
+// Counts summarises a ledger for `ctdsr status`.
+type Counts struct {
+	Requests int
+	ByStatus []StatusCount // sorted by type, then status
+
+	Open    int // not in a terminal status (an accepted delete is open until verified)
+	Overdue int // open and past its due date
+	DueSoon int // open and due within the window given to Counts
+
+	// OldestOpen is the open request submitted first (by submission time,
+	// else the time the ledger learnt of it); zero when none is open.
+	OldestOpenID string
+	OldestOpenAt time.Time
+
+	Manifests int // manifests fully loaded
+	Rejects   int
+	Runs      int
+	LastRun   *RunRecord  // nil before the first run
+	Lock      *LockHolder // the run holding the ledger now, if any
+}
+
+// StatusCount is the number of requests of one type in one status.
+type StatusCount struct {
+	Type   batch.RequestType
+	Status batch.Status
+	N      int
+}
+
+// RunRecord is one row of the runs table.
+type RunRecord struct {
+	RunID       string
+	StartedAt   time.Time
+	EndedAt     time.Time // zero while running or if killed
+	ToolVersion string
+	Outcome     string // "" while running or if killed; "abandoned" once taken over
+}
+
+// LockHolder is the run that holds the ledger.
+type LockHolder struct {
+	RunID       string
+	PID         int
+	Host        string
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+}
+
+// Counts reads the summary in one consistent snapshot. dueWithin <= 0
+// means DefaultDueWithin.
+func (s *Store) Counts(ctx context.Context, dueWithin time.Duration) (Counts, error) {
+	if dueWithin <= 0 {
+		dueWithin = DefaultDueWithin
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Counts{}, fmt.Errorf("counts: begin: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.opts.Now()
+	var c Counts
+	for _, step := range []struct {
+		name string
+		fn   func(context.Context, *sql.Tx, *Counts) error
+	}{
+		{"by status", countByStatus},
+		{"open", func(ctx context.Context, tx *sql.Tx, c *Counts) error {
+			return countOpen(ctx, tx, c, now, now.Add(dueWithin))
+		}},
+		{"oldest open", oldestOpen},
+		{"totals", countTotals},
+		{"last run", lastRun},
+		{"lock", func(ctx context.Context, tx *sql.Tx, c *Counts) error {
+			h, err := readLock(ctx, tx)
+			if h != nil {
+				c.Lock = &LockHolder{RunID: h.RunID, PID: h.PID, Host: h.Host,
+					StartedAt: h.StartedAt, HeartbeatAt: h.HeartbeatAt}
+			}
+			return err
+		}},
+	} {
+		if err := step.fn(ctx, tx, &c); err != nil {
+			return Counts{}, fmt.Errorf("counts: %s: %w", step.name, err)
+		}
+	}
+	return c, nil
+}
+
+func countByStatus(ctx context.Context, tx *sql.Tx, c *Counts) error {
+	rows, err := tx.QueryContext(ctx, `SELECT request_type, state, count(*) FROM requests
+		GROUP BY request_type, state ORDER BY request_type, state`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sc StatusCount
+		if err := rows.Scan(&sc.Type, &sc.Status, &sc.N); err != nil {
+			return err
+		}
+		c.ByStatus = append(c.ByStatus, sc)
+		c.Requests += sc.N
+	}
+	return rows.Err()
+}
+
+func countOpen(ctx context.Context, tx *sql.Tx, c *Counts, now, soon time.Time) error {
+	return tx.QueryRowContext(ctx, `SELECT count(*),
+		coalesce(sum(due_at IS NOT NULL AND due_at < ?1), 0),
+		coalesce(sum(due_at IS NOT NULL AND due_at >= ?1 AND due_at < ?2), 0)
+		FROM requests WHERE state NOT IN `+terminalSQL, dbTime(now), dbTime(soon)).
+		Scan(&c.Open, &c.Overdue, &c.DueSoon)
+}
+
+func oldestOpen(ctx context.Context, tx *sql.Tx, c *Counts) error {
+	var at sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT request_id, coalesce(submitted_at, created_at) AS t
+		FROM requests WHERE state NOT IN `+terminalSQL+` ORDER BY t, request_id LIMIT 1`).
+		Scan(&c.OldestOpenID, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.OldestOpenAt = goTime(at)
+	return nil
+}
+
+func countTotals(ctx context.Context, tx *sql.Tx, c *Counts) error {
+	return tx.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM manifests WHERE loaded_at IS NOT NULL),
+		(SELECT count(*) FROM rejects),
+		(SELECT count(*) FROM runs)`).Scan(&c.Manifests, &c.Rejects, &c.Runs)
+}
+
+func lastRun(ctx context.Context, tx *sql.Tx, c *Counts) error {
+	var r RunRecord
+	var started, ended sql.NullInt64
+	var outcome sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT run_id, started_at, ended_at, tool_version, outcome
+		FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1`).
+		Scan(&r.RunID, &started, &ended, &r.ToolVersion, &outcome)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.Outcome = outcome.String
+	r.StartedAt, r.EndedAt = goTime(started), goTime(ended)
+	c.LastRun = &r
+	return nil
+}

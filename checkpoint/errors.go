@@ -1,0 +1,33 @@
+package checkpoint
+
+import "errors"
+
+// Errors a caller may test for with errors.Is.
+var (
+	// ErrNotLedger means the file exists but is not a ctdsr ledger (not an
+	// SQLite database, or one that holds another application's tables).
+	// Open leaves such a file untouched.
+	ErrNotLedger = errors.New("not a ctdsr ledger")
+
+	// ErrNewerLedger means the ledger was migrated by a newer ctdsr than this
+	// one; this build refuses to write to it.
+	ErrNewerLedger = errors.New("ledger written by a newer ctdsr")
+
+	// ErrLocked means another run holds the ledger. The error is a
+	// *LockedError naming the holder.
+	ErrLocked = errors.New("ledger is in use by another run")
+
+	// ErrLockLost means the run no longer holds the ledger: its lock went
+	// stale and another run took it over. The run must stop writing.
+	ErrLockLost = errors.New("ledger lock lost to another run")
+
+	// ErrUnknownRequest means no request with the given ID is in the ledger.
+	ErrUnknownRequest = errors.New("request not in the ledger")
+
+	// ErrUnknownManifest means no manifest with the given SHA-256 is in the
+	// ledger.
+	ErrUnknownManifest = errors.New("manifest not in the ledger")
+
+	// ErrClosed means the Store or Importer was used after Close or Finish.
+	ErrClosed = errors.New("ledger closed")
+)

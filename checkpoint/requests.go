@@ -1,0 +1,183 @@
+package checkpoint
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
+)
+
+// RequestRecord is a request as the ledger holds it.
+type RequestRecord struct {
+	batch.Request // Source is where it was first read
+
+	ManifestSHA    string // of the manifest it was first read from
+	Status         batch.Status
+	Detail         string
+	Attempts       int
+	LastErrorClass string
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CompletedAt    time.Time // zero while open
+	LastRunID      string    // the last run that changed it; "" if none yet
+}
+
+// openPage is how many requests ForEachOpen reads per query.
+const openPage = 500
+
+const selectRequest = `SELECT r.request_id, r.request_type, r.email, r.user_id, r.submitted_at, r.due_at,
+	r.source_file, r.source_row, m.sha256, r.state, r.detail, r.attempts, r.last_error_class, r.last_error,
+	r.created_at, r.updated_at, r.completed_at, coalesce(r.last_run_id, '')
+	FROM requests r JOIN manifests m ON m.manifest_id = r.manifest_id`
+
+// Request returns the request with this ID; false if the ledger has none.
+func (s *Store) Request(ctx context.Context, id string) (RequestRecord, bool, error) {
+	rec, err := scanRequest(s.rdb.QueryRowContext(ctx, selectRequest+" WHERE r.request_id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return RequestRecord{}, false, nil
+	}
+	if err != nil {
+		return RequestRecord{}, false, fmt.Errorf("read request %s: %w", id, err)
+	}
+	return rec, true, nil
+}
+
+// ForEachOpen calls fn for every request not in a terminal status, in
+// request-ID order. It reads through the read-only pool a page at a time
+// and holds no transaction while fn runs, so fn may write to the ledger;
+// a request changed after its page was read is seen as it was. An error
+// from fn stops the iteration and is returned as is.
+func (s *Store) ForEachOpen(ctx context.Context, fn func(RequestRecord) error) error {
+	after := ""
+	for {
+		page, err := s.openPage(ctx, after)
+		if err != nil {
+			return fmt.Errorf("read open requests after %q: %w", after, err)
+		}
+		for _, rec := range page {
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		if len(page) < openPage {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+func (s *Store) openPage(ctx context.Context, after string) ([]RequestRecord, error) {
+	rows, err := s.rdb.QueryContext(ctx, selectRequest+" WHERE r.request_id > ? AND r.state NOT IN "+
+		terminalSQL+" ORDER BY r.request_id LIMIT ?", after, openPage)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := make([]RequestRecord, 0, openPage)
+	for rows.Next() {
+		rec, err := scanRequest(rows)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, rec)
+	}
+	return page, rows.Err()
+}
+
+// SetStatus moves a request to st with a human-readable detail. A status
+// that ends the request sets its completion time to at. st must be one the
+// request's type can reach.
+func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch.Status, detail string, at time.Time) error {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
+		if err := checkStatus(t, st); err != nil {
+			return err
+		}
+		var completed any
+		if st.Terminal(t, false) {
+			completed = dbTime(at)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?,
+			updated_at = ?, last_run_id = ? WHERE request_id = ?`,
+			string(st), detail, completed, dbTime(s.opts.Now()), runID, requestID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set status of request %s to %s: %w", requestID, st, err)
+	}
+	return nil
+}
+
+// RecordFailure counts a failed attempt at a request and keeps the error's
+// class and message; with f.GiveUp the request becomes failed, with the
+// message as its detail.
+func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f batch.Failure) error {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, _ batch.RequestType) error {
+		now := dbTime(s.opts.Now())
+		var err error
+		if f.GiveUp {
+			_, err = tx.ExecContext(ctx, `UPDATE requests SET attempts = attempts + 1, last_error_class = ?,
+				last_error = ?, state = ?, detail = ?, completed_at = ?, updated_at = ?, last_run_id = ?
+				WHERE request_id = ?`,
+				f.Class, f.Message, string(batch.StatusFailed), f.Message, now, now, runID, requestID)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE requests SET attempts = attempts + 1, last_error_class = ?,
+				last_error = ?, updated_at = ?, last_run_id = ? WHERE request_id = ?`,
+				f.Class, f.Message, now, runID, requestID)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record failure of request %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// update runs change on one request in one transaction, after checking
+// that the run holds the ledger and the request exists.
+func (s *Store) update(ctx context.Context, runID, requestID string, change func(*sql.Tx, batch.RequestType) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := checkLock(ctx, tx, runID); err != nil {
+		return err
+	}
+	var t batch.RequestType
+	err = tx.QueryRowContext(ctx, "SELECT request_type FROM requests WHERE request_id = ?", requestID).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrUnknownRequest
+	}
+	if err != nil {
+		return fmt.Errorf("read request: %w", err)
+	}
+	if err := change(tx, t); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRequest(sc scanner) (RequestRecord, error) {
+	var (
+		r                                          RequestRecord
+		submitted, due, created, updated, complete sql.NullInt64
+	)
+	if err := sc.Scan(&r.ID, &r.Type, &r.Email, &r.UserID, &submitted, &due,
+		&r.Source.File, &r.Source.Row, &r.ManifestSHA, &r.Status, &r.Detail, &r.Attempts,
+		&r.LastErrorClass, &r.LastError, &created, &updated, &complete, &r.LastRunID); err != nil {
+		return r, err
+	}
+	r.SubmittedAt, r.DueAt = goTime(submitted), goTime(due)
+	r.CreatedAt, r.UpdatedAt, r.CompletedAt = goTime(created), goTime(updated), goTime(complete)
+	return r, nil
+}

@@ -1,0 +1,292 @@
+package checkpoint
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
+)
+
+var _ batch.Store = (*Store)(nil)
+
+// OpenWork returns every request not in a terminal status, in request-ID
+// order, with the event names earlier runs exported and the deletion plan
+// and verification progress they recorded.
+func (s *Store) OpenWork(ctx context.Context) ([]batch.Work, error) {
+	var work []batch.Work
+	err := s.ForEachOpen(ctx, func(r RequestRecord) error {
+		work = append(work, batch.Work{Request: r.Request, Status: r.Status, Attempts: r.Attempts})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[string]*batch.Work, len(work))
+	for i := range work {
+		index[work[i].ID] = &work[i]
+	}
+	if err := s.openEventNames(ctx, index); err != nil {
+		return nil, fmt.Errorf("read exported event names: %w", err)
+	}
+	if err := s.openDeletions(ctx, index); err != nil {
+		return nil, fmt.Errorf("read deletion plans: %w", err)
+	}
+	return work, nil
+}
+
+func (s *Store) openEventNames(ctx context.Context, index map[string]*batch.Work) error {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT n.request_id, n.event_name, n.exported
+		FROM access_event_names n JOIN requests r ON r.request_id = n.request_id
+		WHERE r.state NOT IN `+terminalSQL)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		var n int64
+		if err := rows.Scan(&id, &name, &n); err != nil {
+			return err
+		}
+		if w := index[id]; w != nil {
+			if w.DoneEventNames == nil {
+				w.DoneEventNames = map[string]int64{}
+			}
+			w.DoneEventNames[name] = n
+		}
+	}
+	return rows.Err()
+}
+
+func (s *Store) openDeletions(ctx context.Context, index map[string]*batch.Work) error {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT d.request_id, d.object_ids, d.identities, d.profiles,
+		d.delete_requested_at, d.checks, d.last_checked_at, d.next_check_at
+		FROM deletions d JOIN requests r ON r.request_id = d.request_id
+		WHERE r.state NOT IN `+terminalSQL)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, objects, idents      string
+			plan                     batch.DeletionPlan
+			checks                   int
+			requested, last, nextChk sql.NullInt64
+		)
+		if err := rows.Scan(&id, &objects, &idents, &plan.Profiles, &requested, &checks, &last, &nextChk); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(objects), &plan.ObjectIDs); err != nil {
+			return fmt.Errorf("request %s: object ids: %w", id, err)
+		}
+		if err := json.Unmarshal([]byte(idents), &plan.Identities); err != nil {
+			return fmt.Errorf("request %s: identities: %w", id, err)
+		}
+		if w := index[id]; w != nil {
+			w.Plan = &plan
+			w.DeleteRequestedAt, w.Checks = goTime(requested), checks
+			w.LastCheckedAt, w.NextCheckAt = goTime(last), goTime(nextChk)
+		}
+	}
+	return rows.Err()
+}
+
+// SaveProfiles replaces the access bundle's profiles of a request.
+func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profiles []batch.FoundProfile) error {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, _ batch.RequestType) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM access_profiles WHERE request_id = ?", requestID); err != nil {
+			return err
+		}
+		for i, p := range profiles {
+			ids, err := json.Marshal(nonNil(p.ObjectIDs))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO access_profiles (request_id, ordinal, matched_by,
+				object_ids, identity, email, name, phone, profile_data_json, event_summary_json,
+				platform_info_json, retrieved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				requestID, i, string(p.MatchedBy), string(ids), p.Identity, p.Email, p.Name, p.Phone,
+				p.ProfileDataJSON, p.EventSummaryJSON, p.PlatformInfoJSON, dbTime(p.RetrievedAt)); err != nil {
+				return err
+			}
+		}
+		return touch(ctx, tx, runID, requestID, s.opts.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("save profiles of request %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// SaveEvents commits the complete export of each (request, event name) in
+// one transaction, replacing anything an interrupted earlier attempt left.
+// Events are stored in a canonical order, so the reports do not depend on
+// the order CleverTap returned them in.
+func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.EventBatch) error {
+	err := s.inTx(ctx, runID, func(tx *sql.Tx) error {
+		now := s.opts.Now()
+		for _, b := range batches {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM access_events WHERE request_id = ? AND event_name = ?",
+				b.RequestID, b.EventName); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO access_event_names
+				(request_id, event_name, expected, exported, done_at) VALUES (?, ?, ?, ?, ?)`,
+				b.RequestID, b.EventName, b.Expected, len(b.Events), dbTime(now)); err != nil {
+				return err
+			}
+			events := slices.Clone(b.Events)
+			slices.SortStableFunc(events, compareEvents)
+			for i, e := range events {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO access_events (request_id, event_name, seq,
+					object_id, identity, email, event_time, event_props_json, session_props_json)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					b.RequestID, b.EventName, i, e.ObjectID, e.Identity, e.Email, dbTime(e.Time),
+					e.EventPropsJSON, e.SessionPropsJSON); err != nil {
+					return err
+				}
+			}
+			if err := touch(ctx, tx, runID, b.RequestID, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save exported events: %w", err)
+	}
+	return nil
+}
+
+func compareEvents(a, b batch.Event) int {
+	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ObjectID, b.ObjectID),
+		cmp.Compare(a.EventPropsJSON, b.EventPropsJSON), cmp.Compare(a.SessionPropsJSON, b.SessionPropsJSON))
+}
+
+// PlanDeletion records (or widens) the ids a deletion sends, before they
+// are sent.
+func (s *Store) PlanDeletion(ctx context.Context, runID, requestID string, plan batch.DeletionPlan) error {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
+		if t != batch.Deletion {
+			return fmt.Errorf("request is an %s request, not a deletion", t)
+		}
+		objects, err := json.Marshal(nonNil(plan.ObjectIDs))
+		if err != nil {
+			return err
+		}
+		idents, err := json.Marshal(nonNil(plan.Identities))
+		if err != nil {
+			return err
+		}
+		now := s.opts.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deletions (request_id, object_ids, identities, profiles, planned_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET object_ids = excluded.object_ids,
+			identities = excluded.identities, profiles = excluded.profiles`,
+			requestID, string(objects), string(idents), plan.Profiles, dbTime(now)); err != nil {
+			return err
+		}
+		return touch(ctx, tx, runID, requestID, now)
+	})
+	if err != nil {
+		return fmt.Errorf("plan deletion of request %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// MarkDeleteSubmitted records that CleverTap accepted every id of these
+// requests at time at; their first verification is due at next.
+func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestIDs []string, at, next time.Time) error {
+	err := s.inTx(ctx, runID, func(tx *sql.Tx) error {
+		for _, id := range requestIDs {
+			res, err := tx.ExecContext(ctx, `UPDATE deletions SET delete_requested_at = ?, next_check_at = ?
+				WHERE request_id = ?`, dbTime(at), dbTime(next), id)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return fmt.Errorf("request %s has no deletion plan: %w", id, cmp.Or(err, ErrUnknownRequest))
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, attempts = 0,
+				last_error_class = '', last_error = '' WHERE request_id = ?`,
+				string(batch.StatusDeleteSubmitted), "delete accepted by CleverTap; verifying", id); err != nil {
+				return err
+			}
+			if err := touch(ctx, tx, runID, id, s.opts.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark deletes submitted: %w", err)
+	}
+	return nil
+}
+
+// RecordCheck records one verification search and, when it settled the
+// request, its outcome.
+func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batch.Check) error {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
+		if err := checkStatus(t, c.Status); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deletions SET checks = checks + 1, last_checked_at = ?,
+			next_check_at = ? WHERE request_id = ?`, dbTime(c.At), nullTime(c.Next), requestID); err != nil {
+			return err
+		}
+		var completed any
+		if c.Status.Terminal(t, false) {
+			completed = dbTime(c.At)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?
+			WHERE request_id = ?`, string(c.Status), c.Detail, completed, requestID); err != nil {
+			return err
+		}
+		return touch(ctx, tx, runID, requestID, s.opts.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("record verification of request %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// inTx runs fn in one write transaction after checking the run holds the
+// ledger.
+func (s *Store) inTx(ctx context.Context, runID string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := checkLock(ctx, tx, runID); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// touch records that run runID changed a request, which puts it in the
+// run's reports.
+func touch(ctx context.Context, tx *sql.Tx, runID, requestID string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, "UPDATE requests SET last_run_id = ?, updated_at = ? WHERE request_id = ?",
+		runID, dbTime(now), requestID)
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
