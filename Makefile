@@ -1,0 +1,42 @@
+# ctdsr — common tasks. `make test` is what CI runs (.ci/run).
+GO        ?= go
+BIN       ?= bin/ctdsr
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+FUZZTIME  ?= 10s
+
+# Fuzz targets run briefly in `make test`: package|target pairs.
+FUZZ_TARGETS ?=
+
+.PHONY: build test vet race fuzz bench demo fmt clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctdsr
+
+test: vet race fuzz
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+race:
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%|*}; name=$${t##*|}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./...
+
+demo:
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/ctdsr demo
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin demo-out

@@ -1,0 +1,198 @@
+package batch
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ctdsr/ctdsr/clevertap"
+	"golang.org/x/sync/errgroup"
+)
+
+// maxDeleteIDs is CleverTap's limit of ids per delete call.
+const maxDeleteIDs = 100
+
+// deleter batches the ids of many deletion requests into delete calls of up
+// to 100 ids each (guids and identities in separate calls, as CleverTap
+// requires). A batch is sent when it is full, when it has waited
+// DeleteBatchWait, or when no more requests will come. A request counts as
+// submitted once every one of its ids was accepted.
+type deleter struct {
+	r    *Runner
+	in   chan Work
+	done chan struct{}
+
+	mu          sync.Mutex
+	outstanding map[string]int   // request id → ids not yet accepted
+	works       map[string]*Work // request id → its work
+	failedReqs  map[string]bool
+}
+
+type deleteQueue struct {
+	kind   string // "guid" or "identity"
+	ids    []string
+	owners map[string][]string // id → request ids
+}
+
+func newDeleter(r *Runner) *deleter {
+	return &deleter{
+		r: r, in: make(chan Work), done: make(chan struct{}),
+		outstanding: map[string]int{}, works: map[string]*Work{}, failedReqs: map[string]bool{},
+	}
+}
+
+// add hands a planned deletion to the batcher.
+func (d *deleter) add(ctx context.Context, w Work) error {
+	select {
+	case d.in <- w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close says no more requests will come; the loop sends what it holds.
+func (d *deleter) close() { close(d.done) }
+
+// loop collects ids and sends batches until close, then sends the rest
+// and waits for every call. It closes the verifier's input when it ends.
+func (d *deleter) loop(ctx context.Context) error {
+	defer d.r.verifier.closeInput()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4) // the client's quota bounds calls in flight; this bounds goroutines
+	guids := &deleteQueue{kind: "guid", owners: map[string][]string{}}
+	idents := &deleteQueue{kind: "identity", owners: map[string][]string{}}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	armed := false
+	send := func(q *deleteQueue, n int) {
+		ids := q.ids[:n:n]
+		owners := make(map[string][]string, n)
+		for _, id := range ids {
+			owners[id] = q.owners[id]
+			delete(q.owners, id)
+		}
+		q.ids = append([]string(nil), q.ids[n:]...)
+		kind := q.kind
+		g.Go(func() error { return d.send(gctx, kind, ids, owners) })
+	}
+	flushAll := func() {
+		for _, q := range []*deleteQueue{guids, idents} {
+			for len(q.ids) > 0 {
+				send(q, min(len(q.ids), maxDeleteIDs))
+			}
+		}
+		armed = false
+	}
+	for {
+		select {
+		case w := <-d.in:
+			d.enqueue(&w, guids, idents)
+			for _, q := range []*deleteQueue{guids, idents} {
+				for len(q.ids) >= maxDeleteIDs {
+					send(q, maxDeleteIDs)
+				}
+			}
+			if !armed && len(guids.ids)+len(idents.ids) > 0 {
+				timer.Reset(d.r.cfg.DeleteBatchWait)
+				armed = true
+			}
+		case <-timer.C:
+			flushAll()
+		case <-d.done:
+			flushAll()
+			return g.Wait()
+		case <-gctx.Done():
+			_ = g.Wait()
+			return gctx.Err()
+		}
+	}
+}
+
+// enqueue adds a request's ids to the queues, merging ids another request
+// already queued.
+func (d *deleter) enqueue(w *Work, guids, idents *deleteQueue) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, pair := range []struct {
+		q   *deleteQueue
+		ids []string
+	}{{guids, w.Plan.ObjectIDs}, {idents, w.Plan.Identities}} {
+		for _, id := range pair.ids {
+			if _, queued := pair.q.owners[id]; !queued {
+				pair.q.ids = append(pair.q.ids, id)
+			}
+			pair.q.owners[id] = append(pair.q.owners[id], w.ID)
+			n++
+		}
+	}
+	d.outstanding[w.ID] += n
+	d.works[w.ID] = w
+}
+
+// send makes one delete call and settles the requests it completes.
+func (d *deleter) send(ctx context.Context, kind string, ids []string, owners map[string][]string) error {
+	req := clevertap.DeleteRequest{GUIDs: ids}
+	if kind == "identity" {
+		req = clevertap.DeleteRequest{Identities: ids}
+	}
+	err := d.r.cfg.API.Delete(ctx, req)
+	if err != nil {
+		return d.fail(ctx, owners, err)
+	}
+	at := d.r.cfg.Now()
+	var complete []*Work
+	d.mu.Lock()
+	for _, reqs := range owners {
+		for _, id := range reqs {
+			d.outstanding[id]--
+			if d.outstanding[id] == 0 && !d.failedReqs[id] {
+				complete = append(complete, d.works[id])
+				delete(d.works, id)
+			}
+		}
+	}
+	d.mu.Unlock()
+	if len(complete) == 0 {
+		return nil
+	}
+	ids = ids[:0:0]
+	for _, w := range complete {
+		ids = append(ids, w.ID)
+	}
+	next := at.Add(d.r.nextCheck(1))
+	if err := d.r.cfg.Store.MarkDeleteSubmitted(ctx, d.r.cfg.RunID, ids, at, next); err != nil {
+		return fatal("recording accepted deletes: %w", err)
+	}
+	for _, w := range complete {
+		w.Status, w.DeleteRequestedAt, w.NextCheckAt = StatusDeleteSubmitted, at, next
+		if d.r.cfg.CompleteOnSubmit {
+			d.r.cfg.Progress.Finished.Add(1)
+			continue
+		}
+		d.r.verifier.add(*w)
+	}
+	return nil
+}
+
+// fail records a failed delete call against each request it carried.
+func (d *deleter) fail(ctx context.Context, owners map[string][]string, err error) error {
+	var reqs []*Work
+	d.mu.Lock()
+	for _, ids := range owners {
+		for _, id := range ids {
+			if !d.failedReqs[id] {
+				d.failedReqs[id] = true
+				reqs = append(reqs, d.works[id])
+			}
+		}
+	}
+	d.mu.Unlock()
+	for _, w := range reqs {
+		if ferr := d.r.failed(ctx, *w, err); ferr != nil {
+			return ferr
+		}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ctdsr/ctdsr/clevertap"
+)
+
+// deletion resolves the subject, records what will be deleted and hands the
+// ids to the delete batcher. A deletion CleverTap already accepted goes
+// straight to verification; one planned but not accepted is sent again
+// (deleting is idempotent).
+func (r *Runner) deletion(ctx context.Context, w Work) error {
+	switch {
+	case w.Status == StatusDeleteSubmitted:
+		r.verifier.add(w)
+		return nil
+	case w.Plan != nil:
+		return r.deleter.add(ctx, w)
+	}
+	s, err := r.resolve(ctx, w.Request)
+	if err != nil {
+		return r.failed(ctx, w, err)
+	}
+	if len(s.profiles) == 0 {
+		return r.finish(ctx, w.ID, StatusNotFound, "no CleverTap profile matched the email or user id; nothing to delete")
+	}
+	plan := DeletionPlan{
+		ObjectIDs:  slices.Sorted(maps.Keys(s.objectIDs)),
+		Identities: slices.Sorted(maps.Keys(s.identities)),
+		Profiles:   len(s.profiles),
+	}
+	if len(plan.ObjectIDs)+len(plan.Identities) == 0 {
+		return r.finish(ctx, w.ID, StatusFailed, "profile found but it has neither an objectId nor an identity to delete by")
+	}
+	if err := r.cfg.Store.PlanDeletion(ctx, r.cfg.RunID, w.ID, plan); err != nil {
+		return fatal("recording deletion plan of request %s: %w", w.ID, err)
+	}
+	w.Plan = &plan
+	return r.deleter.add(ctx, w)
+}
+
+// checkDeletion searches for a deleted subject again and decides: gone
+// (verified), still there (pending, or failed past the deadline), or found
+// only as profiles that did not exist when the delete was sent (reappeared).
+// A profile that predates the delete but was not deleted — an orphan sharing
+// the email, which CleverTap's one-record lookup hid — is deleted too.
+func (r *Runner) checkDeletion(ctx context.Context, w *Work) (Check, error) {
+	now := r.cfg.Now()
+	s, err := r.resolve(ctx, w.Request)
+	if err != nil {
+		return Check{}, err
+	}
+	deleted := map[string]bool{}
+	for _, id := range w.Plan.ObjectIDs {
+		deleted[id] = true
+	}
+	var still, older, newer []string
+	var olderProfiles []*clevertap.Profile
+	for _, p := range s.profiles {
+		ids := p.ObjectIDs()
+		switch {
+		case slices.ContainsFunc(ids, func(id string) bool { return deleted[id] }):
+			still = append(still, ids...)
+		case existedBefore(p, w.DeleteRequestedAt):
+			older = append(older, ids...)
+			olderProfiles = append(olderProfiles, p)
+		default:
+			newer = append(newer, ids...)
+		}
+	}
+	c := Check{At: now, Status: StatusDeleteSubmitted, Next: now.Add(r.nextCheck(w.Checks + 1))}
+	switch {
+	case len(s.profiles) == 0:
+		c.Status, c.Detail = StatusVerified, "searched by email and user id: no profile left"
+	case len(still) > 0 && now.Sub(w.DeleteRequestedAt) > r.cfg.VerifyDeadline:
+		c.Status = StatusFailed
+		c.Detail = fmt.Sprintf("deleted profile still present %s after the delete (objectIds %s)",
+			now.Sub(w.DeleteRequestedAt).Round(time.Minute), strings.Join(still, ", "))
+	case len(still) > 0:
+		c.Detail = "deleted profile still present; CleverTap deletes within 24-48h"
+	case len(older) > 0:
+		if err := r.deleteMore(ctx, w, olderProfiles); err != nil {
+			return Check{}, err
+		}
+		c.Detail = fmt.Sprintf("found %d more profile(s) that predate the delete; deleted them too", len(olderProfiles))
+	default:
+		c.Status = StatusReappeared
+		c.Detail = fmt.Sprintf("deleted profile gone, but the subject came back as a new profile (objectIds %s); set the SDK opt-out flag",
+			strings.Join(newer, ", "))
+	}
+	return c, nil
+}
+
+// existedBefore reports whether a profile's events started before t. A
+// profile without events is taken as new.
+func existedBefore(p *clevertap.Profile, t time.Time) bool {
+	for _, s := range p.Events {
+		if !s.FirstSeen.IsZero() && s.FirstSeen.Before(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteMore extends a submitted deletion with more profiles and deletes
+// them now.
+func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profile) error {
+	ids, idents := map[string]bool{}, map[string]bool{}
+	for _, id := range w.Plan.ObjectIDs {
+		ids[id] = true
+	}
+	for _, id := range w.Plan.Identities {
+		idents[id] = true
+	}
+	var newIDs, newIdents []string
+	for _, p := range ps {
+		for _, id := range p.ObjectIDs() {
+			if !ids[id] {
+				ids[id] = true
+				newIDs = append(newIDs, id)
+			}
+		}
+		if p.Identity != "" && !idents[p.Identity] {
+			idents[p.Identity] = true
+			newIdents = append(newIdents, p.Identity)
+		}
+	}
+	plan := DeletionPlan{ObjectIDs: slices.Sorted(maps.Keys(ids)), Identities: slices.Sorted(maps.Keys(idents)), Profiles: w.Plan.Profiles + len(ps)}
+	if err := r.cfg.Store.PlanDeletion(ctx, r.cfg.RunID, w.ID, plan); err != nil {
+		return fatal("recording deletion plan of request %s: %w", w.ID, err)
+	}
+	for _, chunk := range slices.Collect(slices.Chunk(newIDs, maxDeleteIDs)) {
+		if err := r.cfg.API.Delete(ctx, clevertap.DeleteRequest{GUIDs: chunk}); err != nil {
+			return err
+		}
+	}
+	for _, chunk := range slices.Collect(slices.Chunk(newIdents, maxDeleteIDs)) {
+		if err := r.cfg.API.Delete(ctx, clevertap.DeleteRequest{Identities: chunk}); err != nil {
+			return err
+		}
+	}
+	w.Plan = &plan
+	return nil
+}
+
+// nextCheck is the wait before verification number n (1-based): VerifyFirst,
+// doubling, at most VerifyMax.
+func (r *Runner) nextCheck(n int) time.Duration {
+	d := r.cfg.VerifyFirst
+	for i := 1; i < n && d < r.cfg.VerifyMax; i++ {
+		d *= 2
+	}
+	return min(d, r.cfg.VerifyMax)
+}
+
+// sortedIDs returns the keys of a set in order.
+func sortedIDs(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,132 @@
+package batch
+
+import (
+	"context"
+	"time"
+)
+
+// Store is what a run needs of the checkpoint ledger. Every method is one
+// durable transaction: when it returns nil the change survives a crash, so a
+// state change is committed before the work depending on it is reported done.
+// Every method that takes a runID also records that the run touched the
+// request, so the run's reports include it.
+type Store interface {
+	// OpenWork returns every request that is not terminal, in request-ID
+	// order, with what earlier runs found for it.
+	OpenWork(ctx context.Context) ([]Work, error)
+
+	// SaveProfiles replaces the access bundle's profiles of a request.
+	SaveProfiles(ctx context.Context, runID, requestID string, profiles []FoundProfile) error
+
+	// SaveEvents commits, for each batch, the events of one (request, event
+	// name) and marks that name done, all in one transaction: a name is
+	// either wholly exported or not at all.
+	SaveEvents(ctx context.Context, runID string, batches []EventBatch) error
+
+	// SetStatus moves a request to st with a human-readable detail. A
+	// terminal status sets completed_at to at.
+	SetStatus(ctx context.Context, runID, requestID string, st Status, detail string, at time.Time) error
+
+	// RecordFailure counts a failed attempt at a request and keeps the error's
+	// class and message; with f.GiveUp the request becomes StatusFailed.
+	RecordFailure(ctx context.Context, runID, requestID string, f Failure) error
+
+	// PlanDeletion records the ids a deletion will send, before sending.
+	PlanDeletion(ctx context.Context, runID, requestID string, plan DeletionPlan) error
+
+	// MarkDeleteSubmitted records that CleverTap accepted every id of these
+	// requests at time at; they move to StatusDeleteSubmitted with their
+	// first verification due at next.
+	MarkDeleteSubmitted(ctx context.Context, runID string, requestIDs []string, at, next time.Time) error
+
+	// RecordCheck records one verification search of a deletion and, when
+	// c.Status differs from StatusDeleteSubmitted, its outcome.
+	RecordCheck(ctx context.Context, runID, requestID string, c Check) error
+}
+
+// Work is one open request and what earlier runs found for it.
+type Work struct {
+	Request
+	Status   Status
+	Attempts int
+
+	// DoneEventNames holds the access event names already exported, with
+	// the number of events kept for each.
+	DoneEventNames map[string]int64
+
+	// Plan is the deletion's ids, nil until PlanDeletion was recorded.
+	Plan *DeletionPlan
+	// Deletion verification progress; zero until the delete was accepted.
+	DeleteRequestedAt time.Time
+	Checks            int
+	LastCheckedAt     time.Time
+	NextCheckAt       time.Time
+}
+
+// MatchedBy says which lookup found a profile.
+type MatchedBy string
+
+// The ways a profile can be found.
+const (
+	MatchedByEmail    MatchedBy = "email"
+	MatchedByIdentity MatchedBy = "identity"
+	MatchedByBoth     MatchedBy = "both"
+)
+
+// FoundProfile is one CleverTap profile of a subject, flattened for the
+// ledger and the access bundle. JSON fields hold the payload as received.
+type FoundProfile struct {
+	MatchedBy        MatchedBy
+	ObjectIDs        []string
+	Identity         string
+	Email            string
+	Name             string
+	Phone            string
+	ProfileDataJSON  string
+	EventSummaryJSON string
+	PlatformInfoJSON string
+	RetrievedAt      time.Time
+}
+
+// Event is one event of a subject, as exported.
+type Event struct {
+	ObjectID         string
+	Identity         string
+	Email            string
+	EventName        string
+	Time             time.Time
+	EventPropsJSON   string
+	SessionPropsJSON string
+}
+
+// EventBatch is the complete export of one event name for one request.
+// Expected is the count the profile summaries announced.
+type EventBatch struct {
+	RequestID string
+	EventName string
+	Expected  int64
+	Events    []Event
+}
+
+// Failure is one failed attempt at a request.
+type Failure struct {
+	Class   string // "transient", "rate_limited", "invalid", "server", …
+	Message string // never contains personal data
+	GiveUp  bool
+}
+
+// DeletionPlan is what a deletion sends to CleverTap: every objectId
+// (guid) found and every identity known.
+type DeletionPlan struct {
+	ObjectIDs  []string
+	Identities []string
+	Profiles   int // profiles found, for the report
+}
+
+// Check is one verification search after a delete.
+type Check struct {
+	At     time.Time
+	Status Status    // StatusDeleteSubmitted while the profile is still there
+	Next   time.Time // when to search again, if still pending
+	Detail string    // evidence: which objectIds were still found, etc.
+}

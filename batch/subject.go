@@ -1,0 +1,139 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ctdsr/ctdsr/clevertap"
+)
+
+// subject is one data subject as CleverTap knows them: every distinct
+// profile found by the request's email and user id.
+type subject struct {
+	req        Request
+	profiles   []*clevertap.Profile
+	found      []FoundProfile
+	objectIDs  map[string]bool
+	identities map[string]bool
+	emails     map[string]bool // lower-cased
+}
+
+// resolve looks the request's subject up by email and by user id, each one
+// given, and returns the union of distinct profiles. A lookup that finds
+// nothing is not an error.
+func (r *Runner) resolve(ctx context.Context, req Request) (*subject, error) {
+	s := &subject{req: req, objectIDs: map[string]bool{}, identities: map[string]bool{}, emails: map[string]bool{}}
+	if req.Email != "" {
+		if err := r.lookup(ctx, s, clevertap.ByEmail, req.Email, MatchedByEmail); err != nil {
+			return nil, err
+		}
+	}
+	if req.UserID != "" {
+		if err := r.lookup(ctx, s, clevertap.ByIdentity, req.UserID, MatchedByIdentity); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (r *Runner) lookup(ctx context.Context, s *subject, by clevertap.LookupKey, value string, m MatchedBy) error {
+	p, err := r.cfg.API.Profile(ctx, by, value)
+	if errors.Is(err, clevertap.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.add(p, m, r.cfg.Now())
+	return nil
+}
+
+// add merges p into the subject; a profile already found (same objectIds,
+// or same identity and email when it has none) only widens MatchedBy.
+func (s *subject) add(p *clevertap.Profile, m MatchedBy, at time.Time) {
+	key := profileKey(p)
+	for i, q := range s.profiles {
+		if profileKey(q) == key {
+			if s.found[i].MatchedBy != m {
+				s.found[i].MatchedBy = MatchedByBoth
+			}
+			return
+		}
+	}
+	s.profiles = append(s.profiles, p)
+	s.found = append(s.found, flatten(p, m, at))
+	for _, id := range p.ObjectIDs() {
+		s.objectIDs[id] = true
+	}
+	if p.Identity != "" {
+		s.identities[p.Identity] = true
+	}
+	if p.Email != "" {
+		s.emails[strings.ToLower(p.Email)] = true
+	}
+}
+
+func profileKey(p *clevertap.Profile) string {
+	ids := p.ObjectIDs()
+	if len(ids) == 0 {
+		return "identity:" + p.Identity + "\x00email:" + strings.ToLower(p.Email)
+	}
+	ids = slices.Clone(ids)
+	sort.Strings(ids)
+	return strings.Join(ids, "\x00")
+}
+
+// owns reports whether an exported event belongs to the subject: by one of
+// its objectIds, its identities, or its email (which also catches orphan
+// profiles CleverTap's one-record lookup does not return).
+func (s *subject) owns(e *clevertap.EventRecord) bool {
+	return s.objectIDs[e.ObjectID] ||
+		(e.Identity != "" && s.identities[e.Identity]) ||
+		(e.Email != "" && s.emails[strings.ToLower(e.Email)])
+}
+
+// flatten turns a profile into the ledger's bundle row.
+func flatten(p *clevertap.Profile, m MatchedBy, at time.Time) FoundProfile {
+	return FoundProfile{
+		MatchedBy:        m,
+		ObjectIDs:        slices.Clone(p.ObjectIDs()),
+		Identity:         p.Identity,
+		Email:            p.Email,
+		Name:             p.Name,
+		Phone:            p.Phone,
+		ProfileDataJSON:  rawJSON(p.ProfileData, "{}"),
+		EventSummaryJSON: summaryJSON(p.Events),
+		PlatformInfoJSON: rawJSON(p.PlatformInfo, "[]"),
+		RetrievedAt:      at.UTC(),
+	}
+}
+
+func rawJSON(b json.RawMessage, empty string) string {
+	if len(b) == 0 || string(b) == "null" {
+		return empty
+	}
+	return string(b)
+}
+
+type summaryEntry struct {
+	Count     int64  `json:"count"`
+	FirstSeen string `json:"first_seen"`
+	LastSeen  string `json:"last_seen"`
+}
+
+func summaryJSON(ev map[string]clevertap.EventSummary) string {
+	m := make(map[string]summaryEntry, len(ev))
+	for name, s := range ev {
+		m[name] = summaryEntry{s.Count, s.FirstSeen.UTC().Format(time.RFC3339), s.LastSeen.UTC().Format(time.RFC3339)}
+	}
+	b, err := json.Marshal(m) // map keys are sorted: output is stable
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}

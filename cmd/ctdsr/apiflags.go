@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ctdsr/ctdsr/clevertap"
+	"golang.org/x/time/rate"
+)
+
+// apiFlags are the flags of every subcommand that calls CleverTap.
+type apiFlags struct {
+	region       string
+	baseURL      string
+	passcodeFile string
+	concurrency  int
+	share        float64
+	rps          float64
+	timezone     string
+}
+
+func (a *apiFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.region, "region", "eu1", "CleverTap region: eu1, in1, us1, sg1, aps3 or mec1")
+	fs.StringVar(&a.baseURL, "base-url", "", "CleverTap API base URL instead of --region (http:// only for loopback)")
+	fs.StringVar(&a.passcodeFile, "passcode-file", "", "read the passcode from this file instead of $CLEVERTAP_PASSCODE")
+	fs.IntVar(&a.concurrency, "quota-concurrency", clevertap.DefaultConcurrency, "CleverTap's in-flight limit per API group (C)")
+	fs.Float64Var(&a.share, "quota-share", 0.75, "share of the limit this run may use: K = max(1, floor(C × share)) per group")
+	fs.Float64Var(&a.rps, "quota-rps", 0, "optional request-rate quota R; the run uses R × share per second (0 = off)")
+	fs.StringVar(&a.timezone, "timezone", "UTC", "the CleverTap account's timezone (IANA name), for event dates")
+}
+
+// location parses --timezone.
+func (a *apiFlags) location(cmd string) (*time.Location, error) {
+	loc, err := time.LoadLocation(a.timezone)
+	if err != nil {
+		return nil, usageErrorf(cmd, "--timezone %q: %v", a.timezone, err)
+	}
+	return loc, nil
+}
+
+// client builds the CleverTap client from flags and environment. Mistakes
+// in either are usage errors.
+func (a *apiFlags) client(cmd string, env *Env, log *slog.Logger) (*clevertap.Client, error) {
+	account := strings.TrimSpace(env.Getenv("CLEVERTAP_ACCOUNT_ID"))
+	if account == "" {
+		return nil, usageErrorf(cmd, "CLEVERTAP_ACCOUNT_ID is not set")
+	}
+	pass, err := a.passcode(env)
+	if err != nil {
+		return nil, usageErrorf(cmd, "%v", err)
+	}
+	loc, err := a.location(cmd)
+	if err != nil {
+		return nil, err
+	}
+	opts := []clevertap.Option{
+		clevertap.WithCredentials(account, pass),
+		clevertap.WithQuota(clevertap.Quota{Concurrency: a.concurrency, Share: a.share}),
+		clevertap.WithTimezone(loc),
+		clevertap.WithLogger(log),
+	}
+	if a.baseURL != "" {
+		opts = append(opts, clevertap.WithBaseURL(a.baseURL))
+	} else {
+		r, err := clevertap.ParseRegion(a.region)
+		if err != nil {
+			return nil, usageErrorf(cmd, "--region: %v", err)
+		}
+		opts = append(opts, clevertap.WithRegion(r))
+	}
+	if a.rps < 0 {
+		return nil, usageErrorf(cmd, "--quota-rps must not be negative")
+	}
+	if a.rps > 0 {
+		opts = append(opts, clevertap.WithRateLimiter(rate.NewLimiter(rate.Limit(a.rps*a.share), 1)))
+	}
+	c, err := clevertap.NewClient(opts...)
+	if err != nil {
+		return nil, usageErrorf(cmd, "%v", err)
+	}
+	return c, nil
+}
+
+// passcode reads the passcode from --passcode-file or $CLEVERTAP_PASSCODE.
+// The error never contains the passcode.
+func (a *apiFlags) passcode(env *Env) (clevertap.Passcode, error) {
+	if a.passcodeFile != "" {
+		b, err := os.ReadFile(a.passcodeFile)
+		if err != nil {
+			return "", fmt.Errorf("--passcode-file: %w", err)
+		}
+		p := strings.TrimSpace(string(b))
+		if p == "" {
+			return "", errors.New("--passcode-file is empty")
+		}
+		return clevertap.Passcode(p), nil
+	}
+	p := strings.TrimSpace(env.Getenv("CLEVERTAP_PASSCODE"))
+	if p == "" {
+		return "", errors.New("CLEVERTAP_PASSCODE is not set (or use --passcode-file)")
+	}
+	return clevertap.Passcode(p), nil
+}
+
+// logFlags choose the one logger of a command.
+type logFlags struct {
+	format string
+	level  string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// logger builds the logger, writing to stderr.
+func (l *logFlags) logger(cmd string, env *Env) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, usageErrorf(cmd, "--log-level %q: want debug, info, warn or error", l.level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch l.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
+	}
+	return nil, usageErrorf(cmd, "--log-format %q: want text or json", l.format)
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

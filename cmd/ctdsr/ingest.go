@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ctdsr/ctdsr/batch/manifest"
+	"github.com/ctdsr/ctdsr/checkpoint"
+)
+
+// ingestResult says what loading the manifests did.
+type ingestResult struct {
+	Manifests []manifestSummary
+	Added     int
+	Unchanged int
+	Merged    int
+	Rejected  int
+	Conflicts int
+}
+
+type manifestSummary struct {
+	Path          string   `json:"path"`
+	SHA256        string   `json:"sha256"`
+	Format        string   `json:"format,omitempty"`
+	Rows          int      `json:"rows"`
+	AlreadyLoaded bool     `json:"already_loaded"`
+	Unknown       []string `json:"unknown_columns,omitempty"`
+}
+
+// ingest loads every manifest into the ledger for run runID. A manifest
+// already loaded (same SHA-256) is attached to the run without reading it
+// again. An unreadable file is a usage error naming it; nothing after it
+// is read.
+func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []string, opts manifest.Options, log *slog.Logger) (ingestResult, error) {
+	var res ingestResult
+	for _, path := range paths {
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return res, usageErrorf("run", "manifest %s: %v", path, err)
+		}
+		loaded, err := store.ManifestLoaded(ctx, sum)
+		if err != nil {
+			return res, fmt.Errorf("ledger: %w", err)
+		}
+		if loaded {
+			if err := store.AttachManifest(ctx, runID, sum); err != nil {
+				return res, fmt.Errorf("ledger: %w", err)
+			}
+			log.Info("manifest already loaded; not read again", "manifest", path, "sha256", sum[:12])
+			res.Manifests = append(res.Manifests, manifestSummary{Path: path, SHA256: sum, AlreadyLoaded: true})
+			continue
+		}
+		ms, ir, err := importOne(ctx, store, runID, path, sum, opts)
+		if err != nil {
+			return res, err
+		}
+		log.Info("manifest loaded", "manifest", path, "format", ms.Format, "rows", ms.Rows,
+			"added", ir.Added, "unchanged", ir.Unchanged, "merged", ir.Merged, "rejected", ir.Rejected, "conflicts", ir.Conflicts)
+		if len(ms.Unknown) > 0 {
+			log.Info("manifest columns ignored", "manifest", path, "columns", ms.Unknown)
+		}
+		res.Manifests = append(res.Manifests, ms)
+		res.Added += ir.Added
+		res.Unchanged += ir.Unchanged
+		res.Merged += ir.Merged
+		res.Rejected += ir.Rejected
+		res.Conflicts += ir.Conflicts
+	}
+	return res, nil
+}
+
+func importOne(ctx context.Context, store *checkpoint.Store, runID, path, sum string, opts manifest.Options) (manifestSummary, checkpoint.ImportResult, error) {
+	imp, err := store.NewImporter(ctx, runID, checkpoint.ManifestInfo{SHA256: sum, Path: path, Format: formatOf(path)})
+	if err != nil {
+		return manifestSummary{}, checkpoint.ImportResult{}, fmt.Errorf("ledger: %w", err)
+	}
+	info, err := manifest.Read(ctx, path, opts, func(r manifest.Row) error {
+		if r.Reject != nil {
+			return imp.Reject(ctx, *r.Reject)
+		}
+		return imp.Add(ctx, *r.Request) // a merged duplicate still records its source row
+	})
+	var fe *manifest.FileError
+	if errors.As(err, &fe) {
+		return manifestSummary{}, checkpoint.ImportResult{}, &UsageError{Err: err, Hint: "fix the file, or see 'ctdsr validate --help'"}
+	}
+	if err != nil {
+		return manifestSummary{}, checkpoint.ImportResult{}, fmt.Errorf("loading %s: %w", path, err)
+	}
+	if info.SHA256 != sum {
+		return manifestSummary{}, checkpoint.ImportResult{}, fmt.Errorf("manifest %s changed while it was read", path)
+	}
+	ir, err := imp.Finish(ctx, info.Rows)
+	if err != nil {
+		return manifestSummary{}, ir, fmt.Errorf("ledger: %w", err)
+	}
+	return manifestSummary{Path: path, SHA256: sum, Format: string(info.Format), Rows: info.Rows, Unknown: info.UnknownColumns}, ir, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// formatOf is the manifest format by extension, for the ledger's record;
+// manifest.Read decides and checks the real one.
+func formatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv", ".tsv", ".txt":
+		return string(manifest.CSV)
+	case ".parquet":
+		return string(manifest.Parquet)
+	case ".xlsx":
+		return string(manifest.XLSX)
+	}
+	return "unknown"
+}
