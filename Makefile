@@ -6,7 +6,8 @@ LDFLAGS   := -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 
 # Fuzz targets run briefly in `make test`: package|target pairs.
-FUZZ_TARGETS ?=
+FUZZ_TARGETS ?= ./batch/manifest|FuzzReadCSV ./batch/manifest|FuzzReadParquet ./batch/manifest|FuzzReadXLSX \
+                ./clevertap|FuzzCheckResponse ./clevertap|FuzzParseTS
 
 .PHONY: build test vet race fuzz bench demo fmt clean
 
@@ -26,7 +27,7 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%|*}; name=$${t##*|}; \
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 20x $$pkg || exit 1; \
 	done
 
 bench:

@@ -142,7 +142,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 		}
 	}()
 
-	ing, err := ingest(ctx, store, runID, o.manifests, manifest.Options{Sheet: o.sheet, Location: time.UTC}, log)
+	ing, err := ingest(ctx, store, runID, o.manifests, manifest.Options{Sheet: o.sheet, Location: time.UTC, Dedup: manifest.NewDeduper()}, log)
 	sum.Manifests = ing.Manifests
 	sum.Import = importCounts{ing.Added, ing.Unchanged, ing.Merged, ing.Rejected, ing.Conflicts}
 	if err != nil {

@@ -17,11 +17,6 @@ import (
 // maxListedRejects is how many rejects validate prints; --out has them all.
 const maxListedRejects = 20
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 // cmdValidate parses and validates manifests without calling CleverTap. It
 // prints a summary on stdout and, with --out, writes every reject to
@@ -29,7 +24,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 // manifest is unreadable.
 func cmdValidate(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "validate", "--manifest FILE [--manifest FILE …] [--out DIR] [--sheet NAME]")
-	var manifests stringList
+	var manifests multiFlag
 	fs.Var(&manifests, "manifest", "manifest to check: .csv, .tsv, .txt, .parquet or .xlsx (repeatable)")
 	out := fs.String("out", "", "write every reject to `DIR`/rejects.parquet")
 	sheet := fs.String("sheet", "", "workbook sheet to read (default: the first sheet)")

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ctdsr/ctdsr/checkpoint"
+)
+
+const statusSynopsis = `--state LEDGER.db [--json] [--due-within 168h]
+
+Summarises a ledger without calling CleverTap: counts by type and status,
+open requests, the oldest open one, and what is due soon or overdue.`
+
+func cmdStatus(ctx context.Context, env *Env, args []string) error {
+	flags := newFlagSet(env, "status", statusSynopsis)
+	var (
+		state     string
+		asJSON    bool
+		dueWithin time.Duration
+	)
+	flags.StringVar(&state, "state", "", "the SQLite ledger file")
+	flags.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	flags.DurationVar(&dueWithin, "due-within", checkpoint.DefaultDueWithin, "what counts as due soon")
+	if err := parseFlags(flags, "status", args); err != nil {
+		return err
+	}
+	if state == "" {
+		return usageErrorf("status", "--state is required")
+	}
+	store, err := checkpoint.Open(ctx, state, checkpoint.Options{MustExist: true})
+	if errors.Is(err, fs.ErrNotExist) {
+		return usageErrorf("status", "no ledger at %s", state)
+	}
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	c, err := store.Counts(ctx, dueWithin)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeStatusJSON(env.Stdout, c)
+	}
+	writeStatusTable(env.Stdout, state, c, dueWithin)
+	return nil
+}
+
+// statusJSON is the stable JSON shape of `ctdsr status --json`.
+type statusJSON struct {
+	Requests     int                       `json:"requests"`
+	ByStatus     map[string]map[string]int `json:"by_status"`
+	Open         int                       `json:"open"`
+	Overdue      int                       `json:"overdue"`
+	DueSoon      int                       `json:"due_soon"`
+	OldestOpenID string                    `json:"oldest_open_request_id,omitempty"`
+	OldestOpenAt *time.Time                `json:"oldest_open_at,omitempty"`
+	Manifests    int                       `json:"manifests"`
+	Rejects      int                       `json:"rejects"`
+	Runs         int                       `json:"runs"`
+	LastRun      *checkpoint.RunRecord     `json:"last_run,omitempty"`
+	Locked       bool                      `json:"locked"`
+}
+
+func writeStatusJSON(w io.Writer, c checkpoint.Counts) error {
+	s := statusJSON{Requests: c.Requests, ByStatus: map[string]map[string]int{}, Open: c.Open, Overdue: c.Overdue,
+		DueSoon: c.DueSoon, OldestOpenID: c.OldestOpenID, Manifests: c.Manifests, Rejects: c.Rejects,
+		Runs: c.Runs, LastRun: c.LastRun, Locked: c.Lock != nil}
+	for _, sc := range c.ByStatus {
+		if s.ByStatus[string(sc.Type)] == nil {
+			s.ByStatus[string(sc.Type)] = map[string]int{}
+		}
+		s.ByStatus[string(sc.Type)][checkpoint.ReportStatus(sc.Status)] = sc.N
+	}
+	if !c.OldestOpenAt.IsZero() {
+		s.OldestOpenAt = &c.OldestOpenAt
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+func writeStatusTable(w io.Writer, path string, c checkpoint.Counts, dueWithin time.Duration) {
+	fmt.Fprintf(w, "ledger %s: %d request(s) from %d manifest(s), %d reject(s), %d run(s)\n",
+		path, c.Requests, c.Manifests, c.Rejects, c.Runs)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TYPE\tSTATUS\tCOUNT")
+	for _, sc := range c.ByStatus {
+		fmt.Fprintf(tw, "  %s\t%s\t%d\n", sc.Type, checkpoint.ReportStatus(sc.Status), sc.N)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "open %d; overdue %d; due within %s %d\n", c.Open, c.Overdue, dueWithin, c.DueSoon)
+	if c.OldestOpenID != "" {
+		fmt.Fprintf(w, "oldest open: %s (since %s)\n", c.OldestOpenID, c.OldestOpenAt.Format(time.RFC3339))
+	}
+	if c.LastRun != nil {
+		outcome := c.LastRun.Outcome
+		if outcome == "" {
+			outcome = "running or killed"
+		}
+		fmt.Fprintf(w, "last run: %s started %s, %s\n", c.LastRun.RunID, c.LastRun.StartedAt.Format(time.RFC3339), outcome)
+	}
+	if c.Lock != nil {
+		fmt.Fprintf(w, "locked by a run in progress: %+v\n", *c.Lock)
+	}
+}
