@@ -17,7 +17,6 @@ import (
 // maxListedRejects is how many rejects validate prints; --out has them all.
 const maxListedRejects = 20
 
-
 // cmdValidate parses and validates manifests without calling CleverTap. It
 // prints a summary on stdout and, with --out, writes every reject to
 // rejects.parquet. Exit 0 when clean, 3 when rows were rejected, 2 when a
