@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -142,6 +143,11 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 		}
 	}()
 
+	// Find an unwritable --out now, not after the deletes were sent.
+	if err := checkOutputDir(o.out); err != nil {
+		return err
+	}
+
 	ing, err := ingest(ctx, store, runID, o.manifests, manifest.Options{Sheet: o.sheet, Location: time.UTC, Dedup: manifest.NewDeduper()}, log)
 	sum.Manifests = ing.Manifests
 	sum.Import = importCounts{ing.Added, ing.Unchanged, ing.Merged, ing.Rejected, ing.Conflicts}
@@ -185,6 +191,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 
 	totals, werr := report.WriteRun(bg, o.out, store, runID, now(), checkpoint.DefaultDueWithin, isOpen(o.completeOnSubmit))
 	if werr != nil {
+		outcome = "fatal"
 		return errors.Join(runErr, fmt.Errorf("writing reports: %w", werr))
 	}
 	if outcome == "ok" && hasFailures(totals) {
@@ -196,6 +203,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 	sum.API = apiSummaryOf(client.Stats(), o.perGroup)
 	sum.OutputFiles = []string{report.RequestsFile, report.ProfilesFile, report.EventsFile, report.DeletionsFile, report.RejectsFile, report.SummaryFile}
 	if werr := report.WriteJSON(filepath.Join(o.out, report.SummaryFile), sum); werr != nil {
+		outcome = "fatal"
 		return errors.Join(runErr, werr)
 	}
 	printTotals(env.Stdout, runID, o.out, totals)
@@ -210,10 +218,31 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 	return runErr
 }
 
-// isOpen reports whether a request status is not final, for due-date counts.
+// checkOutputDir creates the report directory (0700) if needed and checks
+// that a file can be created in it.
+func checkOutputDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("output directory %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".ctdsr-write-check-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// isOpen reports whether a request status, as the reports show it, is not
+// final, for due-date counts. The reports call an accepted delete
+// "submitted" (checkpoint.ReportStatus), which is the ledger's
+// StatusDeleteSubmitted.
 func isOpen(completeOnSubmit bool) func(typ, status string) bool {
 	return func(typ, status string) bool {
-		return !batch.Status(status).Terminal(batch.RequestType(typ), completeOnSubmit)
+		st := batch.Status(status)
+		if status == checkpoint.ReportStatus(batch.StatusDeleteSubmitted) {
+			st = batch.StatusDeleteSubmitted
+		}
+		return !st.Terminal(batch.RequestType(typ), completeOnSubmit)
 	}
 }
 

@@ -120,6 +120,11 @@ func (f *simFlags) finish() error {
 	if f.clock != "real" && f.clock != "manual" {
 		return usageErrorf("sim", "--clock %q: want real or manual", f.clock)
 	}
+	if f.clock == "real" {
+		// Start at the wall clock, so times the simulator stamps (a
+		// returning user's new events) agree with the client's own clock.
+		f.opts.Now = time.Now().UTC()
+	}
 	if f.profiles < 0 || (f.profiles > 0 && f.data != "") {
 		return usageErrorf("sim", "give either --data or a positive --profiles, not both")
 	}

@@ -65,14 +65,31 @@ type statusJSON struct {
 	Manifests    int                       `json:"manifests"`
 	Rejects      int                       `json:"rejects"`
 	Runs         int                       `json:"runs"`
-	LastRun      *checkpoint.RunRecord     `json:"last_run,omitempty"`
+	LastRun      *lastRunJSON              `json:"last_run,omitempty"`
 	Locked       bool                      `json:"locked"`
+}
+
+// lastRunJSON is the last run in `ctdsr status --json`, in the same
+// snake_case as the rest; ended_at and outcome are absent while it runs
+// (or when it was killed).
+type lastRunJSON struct {
+	RunID       string     `json:"run_id"`
+	StartedAt   time.Time  `json:"started_at"`
+	EndedAt     *time.Time `json:"ended_at,omitempty"`
+	ToolVersion string     `json:"tool_version"`
+	Outcome     string     `json:"outcome,omitempty"`
 }
 
 func writeStatusJSON(w io.Writer, c checkpoint.Counts) error {
 	s := statusJSON{Requests: c.Requests, ByStatus: map[string]map[string]int{}, Open: c.Open, Overdue: c.Overdue,
 		DueSoon: c.DueSoon, OldestOpenID: c.OldestOpenID, Manifests: c.Manifests, Rejects: c.Rejects,
-		Runs: c.Runs, LastRun: c.LastRun, Locked: c.Lock != nil}
+		Runs: c.Runs, Locked: c.Lock != nil}
+	if r := c.LastRun; r != nil {
+		s.LastRun = &lastRunJSON{RunID: r.RunID, StartedAt: r.StartedAt, ToolVersion: r.ToolVersion, Outcome: r.Outcome}
+		if !r.EndedAt.IsZero() {
+			s.LastRun.EndedAt = &r.EndedAt
+		}
+	}
 	for _, sc := range c.ByStatus {
 		if s.ByStatus[string(sc.Type)] == nil {
 			s.ByStatus[string(sc.Type)] = map[string]int{}
