@@ -105,9 +105,9 @@ type Runner struct {
 	cfg Config
 	log *slog.Logger
 
-	// shared is set once CleverTap refused or ignored the profile filter on
-	// an event export: from then on subjects wait for shared scans.
-	shared atomic.Bool
+	// filter is what the run learnt of CleverTap's profile filter: once it
+	// is refused or ignored, subjects wait for shared scans.
+	filter *filterState
 	mu     sync.Mutex
 	parked map[string][]*parkedNeed // event name → subjects waiting for a shared scan
 
@@ -120,7 +120,8 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, log: cfg.Logger, parked: map[string][]*parkedNeed{}}
+	cfg.Store = detachedStore{cfg.Store}
+	r := &Runner{cfg: cfg, log: cfg.Logger, filter: newFilterState(), parked: map[string][]*parkedNeed{}}
 	return r, nil
 }
 
@@ -162,11 +163,23 @@ func (r *Runner) Run(ctx context.Context) error {
 // example: a producer feeds a channel, workers range over it, and only
 // run-fatal errors are returned.
 func (r *Runner) work(ctx context.Context, work []Work) error {
+	// Once every deletion has been handed to the deleter, what it holds
+	// need not wait for the access work to end.
+	var deletions atomic.Int64
+	toDelete := func(w Work) bool { return w.Type == Deletion && w.Status != StatusDeleteSubmitted }
+	for _, w := range work {
+		if toDelete(w) {
+			deletions.Add(1)
+		}
+	}
+	if deletions.Load() == 0 {
+		r.deleter.noMore()
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	items := make(chan Work)
 	g.Go(func() error {
 		defer close(items)
-		for _, w := range work {
+		for _, w := range interleave(work) {
 			select {
 			case items <- w:
 			case <-ctx.Done():
@@ -181,11 +194,46 @@ func (r *Runner) work(ctx context.Context, work []Work) error {
 				if err := r.one(ctx, w); err != nil {
 					return err
 				}
+				if toDelete(w) && deletions.Add(-1) == 0 {
+					r.deleter.noMore()
+				}
 			}
 			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// interleave orders work for the API groups: access requests load the
+// events group, deletions the profile group, so spreading each kind evenly
+// through the run keeps both busy, where request-ID order (often one
+// manifest per type) would use one group after the other. Deletions only
+// waiting for verification cost a worker nothing and go first. Each kind
+// keeps its own order.
+func interleave(work []Work) []Work {
+	var verify, access, other []Work
+	for _, w := range work {
+		switch {
+		case w.Type == Deletion && w.Status == StatusDeleteSubmitted:
+			verify = append(verify, w)
+		case w.Type == Access:
+			access = append(access, w)
+		default:
+			other = append(other, w)
+		}
+	}
+	out := append(make([]Work, 0, len(work)), verify...)
+	for i, j := 0, 0; i < len(access) || j < len(other); {
+		// Take from the kind further behind its share of the run.
+		if j == len(other) || (i < len(access) && i*len(other) <= j*len(access)) {
+			out = append(out, access[i])
+			i++
+		} else {
+			out = append(out, other[j])
+			j++
+		}
+	}
+	return out
 }
 
 // one carries out one request as far as it can go now.

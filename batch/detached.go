@@ -1,0 +1,43 @@
+package batch
+
+import (
+	"context"
+	"time"
+)
+
+// detachedStore records state changes even after the run's context was
+// cancelled: when a signal stops the run, work CleverTap already did (a
+// delete it accepted, events already exported) must still reach the ledger,
+// or the next run would repeat or lose it. Only the cancellation is
+// detached; the context's values are kept.
+type detachedStore struct{ s Store }
+
+func (d detachedStore) OpenWork(ctx context.Context) ([]Work, error) { return d.s.OpenWork(ctx) }
+
+func (d detachedStore) SaveProfiles(ctx context.Context, runID, requestID string, profiles []FoundProfile) error {
+	return d.s.SaveProfiles(context.WithoutCancel(ctx), runID, requestID, profiles)
+}
+
+func (d detachedStore) SaveEvents(ctx context.Context, runID string, batches []EventBatch) error {
+	return d.s.SaveEvents(context.WithoutCancel(ctx), runID, batches)
+}
+
+func (d detachedStore) SetStatus(ctx context.Context, runID, requestID string, st Status, detail string, at time.Time) error {
+	return d.s.SetStatus(context.WithoutCancel(ctx), runID, requestID, st, detail, at)
+}
+
+func (d detachedStore) RecordFailure(ctx context.Context, runID, requestID string, f Failure) error {
+	return d.s.RecordFailure(context.WithoutCancel(ctx), runID, requestID, f)
+}
+
+func (d detachedStore) PlanDeletion(ctx context.Context, runID, requestID string, plan DeletionPlan) error {
+	return d.s.PlanDeletion(context.WithoutCancel(ctx), runID, requestID, plan)
+}
+
+func (d detachedStore) MarkDeleteSubmitted(ctx context.Context, runID string, requestIDs []string, at, next time.Time) error {
+	return d.s.MarkDeleteSubmitted(context.WithoutCancel(ctx), runID, requestIDs, at, next)
+}
+
+func (d detachedStore) RecordCheck(ctx context.Context, runID, requestID string, c Check) error {
+	return d.s.RecordCheck(context.WithoutCancel(ctx), runID, requestID, c)
+}
