@@ -82,12 +82,13 @@ type call struct {
 	op     string // names the call in errors and logs
 	group  Group
 	method string
-	path   string // e.g. "/1/profile.json"; logged
-	query  string // raw, already encoded; never logged (it holds emails)
-	body   []byte // JSON, POST only
-	miss   bool   // a plain refusal means "no such profile"
-	filter bool   // a plain refusal means "profile filter rejected"
-	cursor bool   // a plain refusal means "bad cursor"
+	path   string   // e.g. "/1/profile.json"; logged
+	query  string   // raw, already encoded; never logged (it holds emails)
+	secret []string // what the call sends that an error must not repeat (see redactMessage)
+	body   []byte   // JSON, POST only
+	miss   bool     // a plain refusal means "no such profile"
+	filter bool     // a plain refusal means "profile filter rejected"
+	cursor bool     // a plain refusal means "bad cursor"
 }
 
 // maxErrorBody and maxBody bound what is read of an answer.
@@ -154,6 +155,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (t
 		return 0, err
 	}
 	err = checkResponse(cl, resp.StatusCode, body, out)
+	if api, ok := err.(*APIError); ok {
+		api.Message = c.redactMessage(cl, api.Message)
+	}
 	throttled := errors.Is(err, ErrRateLimited)
 	g.answered(throttled)
 	if throttled {

@@ -93,7 +93,8 @@ func (c *Client) openEvents(ctx context.Context, q EventQuery) (string, error) {
 		Cursor string `json:"cursor"`
 	}
 	cl := &call{op: "events", group: GroupEvents, method: http.MethodPost, path: "/1/events.json",
-		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)), body: body, filter: q.FilterEmail != ""}
+		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)), body: body, filter: q.FilterEmail != "",
+		secret: []string{q.FilterEmail}}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return "", err
 	}
@@ -112,7 +113,7 @@ func (c *Client) eventsPage(ctx context.Context, cursor string) ([]EventRecord, 
 	}
 	var resp eventsPageResponse
 	cl := &call{op: op, group: GroupEvents, method: http.MethodGet, path: "/1/events.json",
-		query: "cursor=" + cursor, cursor: true}
+		query: "cursor=" + cursor, secret: []string{cursor}, cursor: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return nil, "", err
 	}

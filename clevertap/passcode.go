@@ -3,6 +3,8 @@ package clevertap
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strings"
 )
 
 const redacted = "[REDACTED]"
@@ -39,3 +41,22 @@ type credentials struct {
 
 func (c *credentials) String() string   { return "{" + c.accountID + " " + redacted + "}" }
 func (c *credentials) GoString() string { return c.String() }
+
+// emailLike matches what looks like an email address in a server message.
+var emailLike = regexp.MustCompile(`[^\s"'<>(),;:\[\]]+@[^\s"'<>(),;:\[\]]+`)
+
+// redactMessage removes from CleverTap's error text anything the call sent
+// that it might echo: the passcode, the looked-up value or ids, the cursor,
+// and anything shaped like an email. Errors end up in logs and reports.
+func (c *Client) redactMessage(cl *call, msg string) string {
+	if msg == "" {
+		return msg
+	}
+	secrets := append([]string{string(c.creds.passcode)}, cl.secret...)
+	for _, s := range secrets {
+		if len(s) >= 3 {
+			msg = strings.ReplaceAll(msg, s, redacted)
+		}
+	}
+	return emailLike.ReplaceAllString(msg, redacted)
+}

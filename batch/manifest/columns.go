@@ -118,19 +118,18 @@ func mapHeader(cells []string) (*header, error) {
 	return h, nil
 }
 
-// foundList names the header cells found, for an error message.
+// foundList names the header cells found, for an error message. A row that
+// looks like data (an email, a request type) is not listed at all: its other
+// cells may be user ids or names, which must not be printed either.
 func foundList(cols []Column) string {
 	const max = 20
 	var names []string
-	hint := ""
 	for _, c := range cols {
 		if c.Header == "" {
 			continue
 		}
-		if strings.Contains(c.Header, "@") { // data, not a header: never print an email
-			names = append(names, "an email address")
-			hint = "; is the header row missing?"
-			continue
+		if _, isType := typeValues[headerKey(c.Header)]; isType || strings.Contains(c.Header, "@") {
+			return fmt.Sprintf("%d cells of data, not column names; is the header row missing?", len(cols))
 		}
 		if len(names) == max {
 			names = append(names, fmt.Sprintf("… %d more", len(cols)-max))
@@ -141,7 +140,7 @@ func foundList(cols []Column) string {
 	if len(names) == 0 {
 		return "no named columns"
 	}
-	return strings.Join(names, ", ") + hint
+	return strings.Join(names, ", ")
 }
 
 // truncate shortens s to at most n runes, marking the cut.

@@ -192,7 +192,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 	totals, werr := report.WriteRun(bg, o.out, store, runID, now(), checkpoint.DefaultDueWithin, isOpen(o.completeOnSubmit))
 	if werr != nil {
 		outcome = "fatal"
-		return errors.Join(runErr, fmt.Errorf("writing reports: %w", werr))
+		return joinOneLine(runErr, fmt.Errorf("writing reports: %w", werr))
 	}
 	if outcome == "ok" && hasFailures(totals) {
 		outcome = "rows_failed"
@@ -204,7 +204,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 	sum.OutputFiles = []string{report.RequestsFile, report.ProfilesFile, report.EventsFile, report.DeletionsFile, report.RejectsFile, report.SummaryFile}
 	if werr := report.WriteJSON(filepath.Join(o.out, report.SummaryFile), sum); werr != nil {
 		outcome = "fatal"
-		return errors.Join(runErr, werr)
+		return joinOneLine(runErr, werr)
 	}
 	printTotals(env.Stdout, runID, o.out, totals)
 	switch outcome {
@@ -230,6 +230,15 @@ func checkOutputDir(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// joinOneLine is errors.Join on one line: main prints an error as one line
+// (cron mail, log collectors). Both errors stay visible to errors.Is.
+func joinOneLine(first, second error) error {
+	if first == nil {
+		return second
+	}
+	return fmt.Errorf("%w; %w", first, second)
 }
 
 // isOpen reports whether a request status, as the reports show it, is not

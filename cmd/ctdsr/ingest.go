@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -44,7 +45,11 @@ func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []
 	for _, path := range paths {
 		sum, err := fileSHA256(path)
 		if err != nil {
-			return res, usageErrorf("run", "manifest %s: %v", path, err)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is already in the message
+			}
+			return res, &UsageError{Err: fmt.Errorf("%s: cannot read: %w", path, err), Hint: "check the --manifest path"}
 		}
 		loaded, err := store.ManifestLoaded(ctx, sum)
 		if err != nil {
