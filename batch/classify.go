@@ -23,6 +23,8 @@ func fatal(format string, args ...any) error { return &fatalError{fmt.Errorf(for
 // whether trying again later is pointless.
 func classify(err error) (class string, permanent bool) {
 	switch {
+	case errors.Is(err, clevertap.ErrAmbiguous):
+		return "ambiguous", true
 	case errors.Is(err, clevertap.ErrInvalidRequest):
 		return "invalid", true
 	case errors.Is(err, clevertap.ErrRateLimited):

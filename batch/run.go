@@ -111,6 +111,10 @@ type Runner struct {
 	mu     sync.Mutex
 	parked map[string][]*parkedNeed // event name → subjects waiting for a shared scan
 
+	// transportFailures counts network-level failures, to stop a run that
+	// cannot reach CleverTap at all instead of failing every row.
+	transportFailures atomic.Int64
+
 	deleter  *deleter
 	verifier *verifier
 }
@@ -260,6 +264,10 @@ func (r *Runner) finish(ctx context.Context, id string, st Status, detail string
 	return nil
 }
 
+// unreachableAfter is how many network failures, with no request finished,
+// make a run fatal.
+const unreachableAfter = 10
+
 // failed records a failed attempt at a request. It returns a non-nil error
 // only when the run must stop: a fatal API error, the context ending, or the
 // ledger failing.
@@ -274,6 +282,9 @@ func (r *Runner) failed(ctx context.Context, w Work, err error) error {
 		return ctx.Err()
 	}
 	class, permanent := classify(err)
+	if class == "transient" && r.cfg.Progress.Finished.Load() == 0 && r.transportFailures.Add(1) >= unreachableAfter {
+		return fatal("CleverTap looks unreachable: %d requests failed and none finished; last error: %w", unreachableAfter, err)
+	}
 	giveUp := permanent || w.Attempts+1 >= r.cfg.MaxAttempts
 	r.cfg.Progress.Failed.Add(1)
 	r.log.Warn("request attempt failed", "request_id", w.ID, "class", class, "attempt", w.Attempts+1, "give_up", giveUp, "err", err)

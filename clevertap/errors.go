@@ -35,6 +35,9 @@ var (
 	ErrNotReady = errors.New("clevertap: result not ready yet")
 	// ErrCursor: CleverTap refused a cursor (invalid, expired or mangled).
 	ErrCursor = errors.New("clevertap: invalid or expired cursor")
+	// ErrAmbiguous: a profile lookup was refused because more than one
+	// profile matches. It is not "not found": the subject exists.
+	ErrAmbiguous = errors.New("clevertap: more than one profile matches")
 )
 
 // APIError is a failure CleverTap reported: a non-2xx answer, or HTTP 200
@@ -71,7 +74,7 @@ func (e *APIError) class() error {
 	if e.kind != nil {
 		return e.kind
 	}
-	return classify(&call{}, e.HTTPStatus, e.Code, true)
+	return classify(&call{}, e.HTTPStatus, e.Code, true, e.Message)
 }
 
 // RetryError is the final error of a call that was attempted more than once
@@ -146,7 +149,7 @@ func checkResponse(c *call, status int, body []byte, out enveloped) error {
 	if msg == "" && (status < 200 || status >= 300) {
 		msg = http.StatusText(status)
 	}
-	kind := classify(c, status, code, env.Status == "fail")
+	kind := classify(c, status, code, env.Status == "fail", msg)
 	return &APIError{Op: c.op, HTTPStatus: status, Code: code, Message: msg, kind: kind}
 }
 
@@ -154,8 +157,10 @@ func checkResponse(c *call, status int, body []byte, out enveloped) error {
 // "status":"fail" to a sentinel. The call says what a plain refusal means
 // for it: a profile miss, a rejected filter or a refused cursor. Only a
 // profile lookup yields ErrNotFound, and only with a "fail" body, so a
-// wrong base URL answering a bare 404 is not mistaken for "no such person".
-func classify(c *call, status, code int, fail bool) error {
+// wrong base URL answering a bare 404 is not mistaken for "no such person",
+// and a refusal saying several profiles match (CleverTap gives it no code of
+// its own, so this one case is read from the text) is ErrAmbiguous.
+func classify(c *call, status, code int, fail bool, msg string) error {
 	is := func(n int) bool { return status == n || code == n }
 	plain := status == http.StatusOK || status == http.StatusBadRequest
 	switch {
@@ -167,6 +172,8 @@ func classify(c *call, status, code int, fail bool) error {
 		return ErrNotReady
 	case status >= 500, code >= 500 && code < 600:
 		return ErrServer
+	case c.miss && fail && ambiguous(msg):
+		return ErrAmbiguous
 	case c.miss && fail && (plain || status == http.StatusNotFound):
 		return ErrNotFound
 	case c.filter && plain:
@@ -175,6 +182,12 @@ func classify(c *call, status, code int, fail bool) error {
 		return ErrCursor
 	}
 	return ErrInvalidRequest
+}
+
+// ambiguous reports whether a lookup's refusal says several profiles match.
+func ambiguous(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "more than one") || strings.Contains(m, "multiple profiles")
 }
 
 // maxMessage bounds the error text kept from a body.

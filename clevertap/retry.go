@@ -73,7 +73,7 @@ func shouldRetry(ctxErr, err error) bool {
 // isTransient reports whether a transport error is a reset or a timeout.
 func isTransient(err error) bool {
 	switch {
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED),
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
 	case errors.Is(err, context.DeadlineExceeded): // a transport timeout; the caller's ctx is alive

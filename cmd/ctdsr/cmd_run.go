@@ -194,7 +194,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 		outcome = "fatal"
 		return joinOneLine(runErr, fmt.Errorf("writing reports: %w", werr))
 	}
-	if outcome == "ok" && hasFailures(totals) {
+	if outcome == "ok" && (hasFailures(totals) || progress.Failed.Load() > 0) {
 		outcome = "rows_failed"
 	}
 	sum.Outcome = outcome

@@ -125,6 +125,8 @@ func writeStatusTable(w io.Writer, path string, c checkpoint.Counts, dueWithin t
 		fmt.Fprintf(w, "last run: %s started %s, %s\n", c.LastRun.RunID, c.LastRun.StartedAt.Format(time.RFC3339), outcome)
 	}
 	if c.Lock != nil {
-		fmt.Fprintf(w, "locked by a run in progress: %+v\n", *c.Lock)
+		l := c.Lock
+		fmt.Fprintf(w, "locked by run %s (pid %d on %s), started %s, last heartbeat %s\n",
+			l.RunID, l.PID, l.Host, l.StartedAt.Format(time.RFC3339), l.HeartbeatAt.Format(time.RFC3339))
 	}
 }
