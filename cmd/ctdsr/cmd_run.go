@@ -155,6 +155,11 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 		if errors.As(err, new(*UsageError)) {
 			outcome = "unreadable_input"
 		}
+		// No request was worked on; say so where monitoring looks.
+		sum.Outcome, sum.Error, sum.EndedAt = outcome, err.Error(), now().UTC()
+		if werr := report.WriteJSON(filepath.Join(o.out, report.SummaryFile), sum); werr != nil {
+			return joinOneLine(err, werr)
+		}
 		return err
 	}
 
