@@ -15,16 +15,35 @@ import (
 )
 
 // accessJob is an access request between its lookup and its completion.
+// Its subject only changes in advance, which never runs while a shared scan
+// reads it.
 type accessJob struct {
 	w Work
 	s *subject
 
-	mu        sync.Mutex
-	remaining int              // event names not yet exported
-	got       map[string]int64 // events kept per name, this run and earlier
-	expected  map[string]int64 // events per name according to the summaries
-	failed    bool
+	mu       sync.Mutex
+	gen      int                  // bumped when the subject gains an email: earlier exports may miss records
+	cov      map[string]*coverage // event name → what this run exported of it
+	got      map[string]int64     // events saved per name, this run or (trusted) earlier
+	expected map[string]int64     // events per name according to the summaries
+	probed   map[string]bool      // objectIds already looked up
+	failed   bool
 }
+
+// coverage is what this run holds of one event name of a subject: every
+// record of the name on the days of spans was examined, and events are the
+// subject's among them.
+type coverage struct {
+	spans   []dateSpan // merged, sorted
+	gen     int
+	events  []Event
+	version int   // bumped on every change
+	dirty   bool  // changed since last saved
+	saved   int64 // the expected count last saved with the events
+}
+
+// dateSpan is an inclusive range of days.
+type dateSpan struct{ from, to clevertap.Date }
 
 // need is one event name a subject needs exported, over a date range.
 type need struct {
@@ -35,14 +54,18 @@ type need struct {
 
 // parkedNeed waits for a shared scan of its event name.
 type parkedNeed struct {
-	job    *accessJob
-	need   need
-	events []Event
+	job  *accessJob
+	need need
+}
+
+func newAccessJob(w Work, s *subject) *accessJob {
+	return &accessJob{w: w, s: s, cov: map[string]*coverage{}, got: map[string]int64{},
+		expected: map[string]int64{}, probed: map[string]bool{}}
 }
 
 // access looks the subject up, saves the bundle's profiles and exports every
-// event of every event name their summaries list. Names already exported by
-// an earlier run are not exported again.
+// event of every event name their summaries list. Names an earlier run
+// exported in full are not exported again.
 func (r *Runner) access(ctx context.Context, w Work) error {
 	s, err := r.resolve(ctx, w.Request)
 	if err != nil {
@@ -51,58 +74,316 @@ func (r *Runner) access(ctx context.Context, w Work) error {
 	if len(s.profiles) == 0 {
 		return r.finish(ctx, w.ID, StatusNotFound, "no CleverTap profile matched the email or user id")
 	}
-	if err := r.cfg.Store.SaveProfiles(ctx, r.cfg.RunID, w.ID, s.found); err != nil {
-		return fatal("saving profiles of request %s: %w", w.ID, err)
+	job := newAccessJob(w, s)
+	if err := r.saveProfiles(ctx, job); err != nil {
+		return err
 	}
-	job := &accessJob{w: w, s: s, got: maps.Clone(w.DoneEventNames), expected: map[string]int64{}}
-	if job.got == nil {
-		job.got = map[string]int64{}
-	}
-	needs := r.needs(s.profiles)
-	var todo []need
-	for _, n := range needs {
-		job.expected[n.name] = n.expected
-		if _, done := job.got[n.name]; !done {
-			todo = append(todo, n)
-		}
-	}
-	job.remaining = len(todo)
-	for _, n := range todo {
-		if r.shared.Load() {
-			r.park(job, n)
-			continue
-		}
-		events, err := r.exportFiltered(ctx, s, n)
-		switch {
-		case errors.Is(err, errNoFilter), errors.Is(err, clevertap.ErrFilterRejected):
-			if errors.Is(err, clevertap.ErrFilterRejected) && !r.shared.Swap(true) {
-				r.log.Info("CleverTap refused the profile filter; falling back to shared unfiltered scans")
-			}
-			r.park(job, n)
-			continue
-		case err != nil:
-			return r.failed(ctx, w, err)
-		}
-		if err := r.saveEvents(ctx, []EventBatch{{RequestID: w.ID, EventName: n.name, Expected: n.expected, Events: events}}); err != nil {
-			return err
-		}
-		if last := job.done(n.name, len(events)); last {
-			return r.finishAccess(ctx, job)
-		}
-	}
-	if len(todo) == 0 {
-		return r.finishAccess(ctx, job)
+	return r.advance(ctx, job)
+}
+
+func (r *Runner) saveProfiles(ctx context.Context, job *accessJob) error {
+	if err := r.cfg.Store.SaveProfiles(ctx, r.cfg.RunID, job.w.ID, job.s.found); err != nil {
+		return fatal("saving profiles of request %s: %w", job.w.ID, err)
 	}
 	return nil
 }
 
-// done counts one exported name and reports whether it was the last.
-func (j *accessJob) done(name string, n int) bool {
+// advance takes an access job as far as it can go now: it exports, with the
+// profile filter, every name not yet covered, parks for a shared scan what
+// cannot be filtered, and once everything is exported looks up the owners
+// of events that belong to no known profile. When that finds more profiles
+// (orphans sharing the subject's email, which CleverTap's one-record lookup
+// hides) their names and wider ranges are exported too; otherwise the
+// request is done.
+func (r *Runner) advance(ctx context.Context, job *accessJob) error {
+	for {
+		todo, hull, err := r.plan(ctx, job)
+		if err != nil {
+			return err
+		}
+		if len(todo) == 0 {
+			grew, err := r.discover(ctx, job)
+			if err != nil {
+				return r.failed(ctx, job.w, err)
+			}
+			if grew {
+				if err := r.saveProfiles(ctx, job); err != nil {
+					return err
+				}
+				continue
+			}
+			return r.finishAccess(ctx, job)
+		}
+		var parked []need
+		for _, n := range todo {
+			if !job.s.filterable() {
+				parked = append(parked, n)
+				continue
+			}
+			v, probe, err := r.filter.acquire(ctx)
+			if err != nil {
+				return r.failed(ctx, job.w, err)
+			}
+			if v == filterUnusable {
+				parked = append(parked, n)
+				continue
+			}
+			// A filtered export costs the same calls whatever its range,
+			// so it covers the subject's whole active period: records of
+			// a profile sharing the email outside this name's own range
+			// reveal that profile too.
+			n.from, n.to = min(n.from, hull.from), max(n.to, hull.to)
+			events, seen, err := r.exportFiltered(ctx, job.s, n)
+			if errors.Is(err, clevertap.ErrFilterRejected) {
+				seen = filterUnusable
+			}
+			if r.filter.settle(seen, probe) {
+				r.log.Info("CleverTap refused or ignored the profile filter; falling back to shared unfiltered scans")
+			}
+			switch {
+			case errors.Is(err, clevertap.ErrFilterRejected):
+				parked = append(parked, n)
+				continue
+			case err != nil:
+				return r.failed(ctx, job.w, err)
+			}
+			job.setExport(n, events)
+			if err := r.saveCovered(ctx, n.name, []*accessJob{job}); err != nil {
+				return err
+			}
+		}
+		if len(parked) > 0 {
+			r.park(job, job.trim(parked))
+			return nil
+		}
+	}
+}
+
+// plan returns the needs of the subject's current profiles that are still
+// to be exported, and the span of days all its needs cover. Names whose
+// events this run already holds in full are saved now if they changed; a
+// name an earlier run exported is trusted when its count matches the
+// summaries.
+func (r *Runner) plan(ctx context.Context, job *accessJob) (todo []need, hull dateSpan, err error) {
+	needs := r.needs(job.s.profiles)
+	var save []string
+	job.mu.Lock()
+	job.expected = make(map[string]int64, len(needs))
+	for i, n := range needs {
+		if i == 0 {
+			hull = dateSpan{n.from, n.to}
+		}
+		hull.from, hull.to = min(hull.from, n.from), max(hull.to, n.to)
+		job.expected[n.name] = n.expected
+		c := job.cov[n.name]
+		switch {
+		case c != nil && c.gen == job.gen && c.covers(n.from, n.to):
+			if c.dirty || c.saved != n.expected {
+				save = append(save, n.name)
+			}
+		case c == nil && job.trusted(n):
+			job.got[n.name] = n.expected
+		default:
+			todo = append(todo, n)
+		}
+	}
+	job.mu.Unlock()
+	for _, name := range save {
+		if err := r.saveCovered(ctx, name, []*accessJob{job}); err != nil {
+			return nil, hull, err
+		}
+	}
+	return todo, hull, nil
+}
+
+// trusted reports whether an earlier run exported n's name completely as
+// far as the summaries tell. A count that differs is exported again: the
+// earlier run may have stopped before it found every profile.
+func (j *accessJob) trusted(n need) bool {
+	done, ok := j.w.DoneEventNames[n.name]
+	return ok && done == n.expected
+}
+
+// setExport records a filtered export of n, which replaces what was held.
+func (j *accessJob) setExport(n need, events []Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.got[name] = int64(n)
-	j.remaining--
-	return j.remaining == 0 && !j.failed
+	c := j.cov[n.name]
+	if c == nil {
+		c = &coverage{}
+		j.cov[n.name] = c
+	}
+	c.spans = []dateSpan{{n.from, n.to}}
+	c.gen = j.gen
+	c.events = events
+	c.version++
+	c.dirty = true
+}
+
+// capture records a shared scan of name over sp: the days of sp are
+// replaced by what the scan found.
+func (j *accessJob) capture(name string, sp dateSpan, events []Event, loc *time.Location) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	c := j.cov[name]
+	if c == nil || c.gen != j.gen {
+		c = &coverage{gen: j.gen}
+		j.cov[name] = c
+	}
+	c.events = slices.DeleteFunc(c.events, func(e Event) bool { return sp.holds(clevertap.DateOf(e.Time, loc)) })
+	c.events = append(c.events, events...)
+	c.spans = mergeDateSpans(append(c.spans, sp))
+	c.version++
+	c.dirty = true
+}
+
+// batch returns the events held for name, to be saved, and their version.
+func (j *accessJob) batch(name string) (EventBatch, int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	c := j.cov[name]
+	return EventBatch{RequestID: j.w.ID, EventName: name, Expected: j.expected[name], Events: slices.Clone(c.events)}, c.version
+}
+
+// saved notes that version of b's events is in the ledger.
+func (j *accessJob) saved(b EventBatch, version int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if c := j.cov[b.EventName]; c != nil && c.version == version {
+		c.dirty, c.saved = false, b.Expected
+	}
+	j.got[b.EventName] = int64(len(b.Events))
+}
+
+func (j *accessJob) markFailed() (first bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	first = !j.failed
+	j.failed = true
+	return first
+}
+
+func (j *accessJob) isFailed() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.failed
+}
+
+// trim narrows needs to the days this run has not examined yet: a shared
+// scan adds days to what a job holds.
+func (j *accessJob) trim(needs []need) []need {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i, n := range needs {
+		if c := j.cov[n.name]; c != nil && c.gen == j.gen {
+			needs[i].from, needs[i].to = c.uncovered(n.from, n.to)
+		}
+	}
+	return needs
+}
+
+// uncovered returns the smallest range holding every day of from..to that
+// no span covers. from..to must not be wholly covered.
+func (c *coverage) uncovered(from, to clevertap.Date) (clevertap.Date, clevertap.Date) {
+	for _, sp := range c.spans {
+		switch {
+		case sp.from <= from && from <= sp.to:
+			from = dayAfter(sp.to)
+		case sp.from <= to && to <= sp.to:
+			to = dayBefore(sp.from)
+		}
+	}
+	return from, to
+}
+
+func (c *coverage) covers(from, to clevertap.Date) bool {
+	for _, sp := range c.spans {
+		if sp.from <= from && to <= sp.to {
+			return true
+		}
+	}
+	return false
+}
+
+func (sp dateSpan) holds(d clevertap.Date) bool { return sp.from <= d && d <= sp.to }
+
+// mergeDateSpans sorts spans and merges those that overlap or touch.
+func mergeDateSpans(spans []dateSpan) []dateSpan {
+	slices.SortFunc(spans, func(a, b dateSpan) int { return int(a.from) - int(b.from) })
+	out := spans[:0]
+	for _, sp := range spans {
+		if n := len(out); n > 0 && (sp.from <= out[n-1].to || adjacent(out[n-1].to, sp.from)) {
+			out[n-1].to = max(out[n-1].to, sp.to)
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// saveCovered saves, for each job, the events held for name, in one
+// transaction.
+func (r *Runner) saveCovered(ctx context.Context, name string, jobs []*accessJob) error {
+	batches := make([]EventBatch, len(jobs))
+	versions := make([]int, len(jobs))
+	for i, job := range jobs {
+		batches[i], versions[i] = job.batch(name)
+	}
+	if err := r.saveEvents(ctx, batches); err != nil {
+		return err
+	}
+	for i, job := range jobs {
+		job.saved(batches[i], versions[i])
+	}
+	return nil
+}
+
+// discover looks up, by objectId, the owners of exported events that belong
+// to none of the subject's profiles: a profile sharing the subject's email
+// is exported by the email filter (and matched by email in shared scans),
+// but CleverTap's lookup by email returns only one profile. It reports
+// whether the subject gained a profile.
+func (r *Runner) discover(ctx context.Context, job *accessJob) (bool, error) {
+	job.mu.Lock()
+	unknown := map[string]bool{}
+	for _, c := range job.cov {
+		for _, e := range c.events {
+			if e.ObjectID != "" && !job.s.objectIDs[e.ObjectID] && !job.probed[e.ObjectID] {
+				unknown[e.ObjectID] = true
+			}
+		}
+	}
+	job.mu.Unlock()
+	emails := len(job.s.emails)
+	grew := false
+	for _, id := range slices.Sorted(maps.Keys(unknown)) {
+		if job.s.objectIDs[id] {
+			continue // a profile found a moment ago has it
+		}
+		job.mu.Lock()
+		job.probed[id] = true
+		job.mu.Unlock()
+		p, err := r.cfg.API.Profile(ctx, clevertap.ByObjectID, id)
+		if errors.Is(err, clevertap.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return grew, err
+		}
+		m := MatchedByEmail
+		if !job.s.emails[strings.ToLower(p.Email)] && p.Identity != "" && job.s.identities[p.Identity] {
+			m = MatchedByIdentity
+		}
+		if job.s.add(p, m, r.cfg.Now()) {
+			grew = true
+		}
+	}
+	if len(job.s.emails) != emails {
+		job.mu.Lock()
+		job.gen++ // filtered exports did not ask for the new email
+		job.mu.Unlock()
+	}
+	return grew, nil
 }
 
 // needs lists, per event name in the profiles' summaries, the date range to
@@ -148,36 +429,106 @@ func (r *Runner) needs(profiles []*clevertap.Profile) []need {
 	return out
 }
 
-// errNoFilter means the subject cannot be exported with an email filter
-// (a profile without an email): it waits for a shared scan.
-var errNoFilter = errors.New("subject has a profile without an email")
+// filterVerdict is what a run knows of CleverTap's profile filter.
+type filterVerdict int
 
-// exportFiltered exports one event name for one subject with CleverTap's
-// profile filter, once per email of the subject. If CleverTap is seen to
-// ignore the filter (records of other emails come back), the export was in
-// fact a full scan: its matches are complete, and later subjects go to shared
-// scans instead.
-func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Event, error) {
-	emails := slices.Sorted(maps.Keys(s.emails))
-	if len(emails) == 0 {
-		return nil, errNoFilter
+const (
+	filterUnknown  filterVerdict = iota
+	filterApplied                // a filtered export returned only the asked email's records
+	filterUnusable               // refused, or seen ignored: use shared scans
+)
+
+// filterState lets one export find out whether the profile filter works
+// while the others wait: were every worker to try at once and the filter be
+// ignored, each would pay for a full unfiltered scan.
+type filterState struct {
+	mu      sync.Mutex
+	verdict filterVerdict
+	probing bool
+	changed chan struct{} // closed and replaced on every change
+}
+
+func newFilterState() *filterState { return &filterState{changed: make(chan struct{})} }
+
+// acquire returns the verdict. While it is unknown, the first caller is
+// made the prober (probe is true) and must call settle; the others wait.
+func (f *filterState) acquire(ctx context.Context) (v filterVerdict, probe bool, err error) {
+	for {
+		f.mu.Lock()
+		if f.verdict != filterUnknown {
+			v = f.verdict
+			f.mu.Unlock()
+			return v, false, nil
+		}
+		if !f.probing {
+			f.probing = true
+			f.mu.Unlock()
+			return filterUnknown, true, nil
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return filterUnknown, false, ctx.Err()
+		}
+	}
+}
+
+// settle records what an export showed and ends a probe. It reports whether
+// the filter just became unusable.
+func (f *filterState) settle(seen filterVerdict, probe bool) (unusable bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	changed := probe
+	if probe {
+		f.probing = false
+	}
+	switch {
+	case seen == filterUnusable && f.verdict != filterUnusable:
+		f.verdict, changed, unusable = filterUnusable, true, true
+	case seen == filterApplied && f.verdict == filterUnknown:
+		f.verdict, changed = filterApplied, true
+	}
+	if changed {
+		close(f.changed)
+		f.changed = make(chan struct{})
+	}
+	return unusable
+}
+
+// filterable reports whether the subject can be exported with the email
+// filter: every profile has an email.
+func (s *subject) filterable() bool {
+	if len(s.emails) == 0 {
+		return false
 	}
 	for _, p := range s.profiles {
 		if p.Email == "" {
-			return nil, errNoFilter
+			return false
 		}
 	}
+	return true
+}
+
+// exportFiltered exports one event name for one subject with CleverTap's
+// profile filter, once per email of the subject, and reports what it saw of
+// the filter. If the filter is seen ignored (records of other emails come
+// back), the export was in fact a full scan: its matches are complete.
+func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Event, filterVerdict, error) {
 	var events []Event
-	for _, email := range emails {
+	seen := filterUnknown
+	for _, email := range slices.Sorted(maps.Keys(s.emails)) {
 		var kept []Event
-		ignored := false
+		ignored, records := false, 0
 		q := clevertap.EventQuery{EventName: n.name, From: n.from, To: n.to, BatchSize: r.cfg.EventBatchSize, FilterEmail: email}
 		for page, err := range r.cfg.API.Events(ctx, q) {
 			if err != nil {
-				return nil, err
+				return nil, seen, err
 			}
 			for i := range page {
 				rec := &page[i]
+				records++
 				if rec.Email != "" && !strings.EqualFold(rec.Email, email) {
 					ignored = true
 				}
@@ -187,14 +538,14 @@ func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Even
 			}
 		}
 		if ignored {
-			if !r.shared.Swap(true) {
-				r.log.Info("CleverTap ignored the profile filter; falling back to shared unfiltered scans")
-			}
-			return kept, nil // an unfiltered scan: complete on its own
+			return kept, filterUnusable, nil // an unfiltered scan: complete on its own
+		}
+		if records > 0 {
+			seen = filterApplied
 		}
 		events = append(events, kept...)
 	}
-	return events, nil
+	return events, seen, nil
 }
 
 func toEvent(name string, rec *clevertap.EventRecord) Event {
@@ -216,11 +567,13 @@ func (r *Runner) saveEvents(ctx context.Context, batches []EventBatch) error {
 	return nil
 }
 
-// park queues a need for the shared scan of its event name.
-func (r *Runner) park(job *accessJob, n need) {
+// park queues needs for the shared scans of their event names.
+func (r *Runner) park(job *accessJob, needs []need) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.parked[n.name] = append(r.parked[n.name], &parkedNeed{job: job, need: n})
+	for _, n := range needs {
+		r.parked[n.name] = append(r.parked[n.name], &parkedNeed{job: job, need: n})
+	}
 }
 
 // finishAccess completes an access request whose names are all exported,

@@ -14,13 +14,15 @@ const maxDeleteIDs = 100
 
 // deleter batches the ids of many deletion requests into delete calls of up
 // to 100 ids each (guids and identities in separate calls, as CleverTap
-// requires). A batch is sent when it is full, when it has waited
+// requires). A queue is sent when it is full, when its oldest id has waited
 // DeleteBatchWait, or when no more requests will come. A request counts as
 // submitted once every one of its ids was accepted.
 type deleter struct {
-	r    *Runner
-	in   chan Work
-	done chan struct{}
+	r       *Runner
+	in      chan Work
+	drained chan struct{} // closed when no more requests will come
+	done    chan struct{} // closed when the run's other work is done
+	once    sync.Once
 
 	mu          sync.Mutex
 	outstanding map[string]int   // request id → ids not yet accepted
@@ -32,11 +34,12 @@ type deleteQueue struct {
 	kind   string // "guid" or "identity"
 	ids    []string
 	owners map[string][]string // id → request ids
+	since  time.Time           // when the oldest queued id arrived
 }
 
 func newDeleter(r *Runner) *deleter {
 	return &deleter{
-		r: r, in: make(chan Work), done: make(chan struct{}),
+		r: r, in: make(chan Work), drained: make(chan struct{}), done: make(chan struct{}),
 		outstanding: map[string]int{}, works: map[string]*Work{}, failedReqs: map[string]bool{},
 	}
 }
@@ -51,8 +54,15 @@ func (d *deleter) add(ctx context.Context, w Work) error {
 	}
 }
 
-// close says no more requests will come; the loop sends what it holds.
-func (d *deleter) close() { close(d.done) }
+// noMore says no more requests will come: what is queued goes now, not
+// when the rest of the run is done, so its verification can start.
+func (d *deleter) noMore() { d.once.Do(func() { close(d.drained) }) }
+
+// close says the run's other work is done; the loop sends what it holds.
+func (d *deleter) close() {
+	d.noMore()
+	close(d.done)
+}
 
 // loop collects ids and sends batches until close, then sends the rest
 // and waits for every call. It closes the verifier's input when it ends.
@@ -62,9 +72,10 @@ func (d *deleter) loop(ctx context.Context) error {
 	g.SetLimit(4) // the client's quota bounds calls in flight; this bounds goroutines
 	guids := &deleteQueue{kind: "guid", owners: map[string][]string{}}
 	idents := &deleteQueue{kind: "identity", owners: map[string][]string{}}
+	queues := []*deleteQueue{guids, idents}
+	wait := d.r.cfg.DeleteBatchWait
 	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	armed := false
+	defer timer.Stop()
 	send := func(q *deleteQueue, n int) {
 		ids := q.ids[:n:n]
 		owners := make(map[string][]string, n)
@@ -73,38 +84,59 @@ func (d *deleter) loop(ctx context.Context) error {
 			delete(q.owners, id)
 		}
 		q.ids = append([]string(nil), q.ids[n:]...)
+		q.since = time.Now()
 		kind := q.kind
 		g.Go(func() error { return d.send(gctx, kind, ids, owners) })
 	}
-	flushAll := func() {
-		for _, q := range []*deleteQueue{guids, idents} {
-			for len(q.ids) > 0 {
+	// flush sends every queue whose oldest id has waited long enough, or
+	// all of them, and sets the timer for the next one due.
+	flush := func(all bool) {
+		next := time.Duration(-1)
+		for _, q := range queues {
+			for len(q.ids) > 0 && (all || time.Since(q.since) >= wait) {
 				send(q, min(len(q.ids), maxDeleteIDs))
 			}
+			if len(q.ids) > 0 {
+				if due := wait - time.Since(q.since); next < 0 || due < next {
+					next = due
+				}
+			}
 		}
-		armed = false
+		if next < 0 {
+			timer.Stop()
+			return
+		}
+		timer.Reset(max(next, 0))
 	}
+	drained := d.drained
 	for {
 		select {
 		case w := <-d.in:
+			for _, q := range queues {
+				if len(q.ids) == 0 {
+					q.since = time.Now()
+				}
+			}
 			d.enqueue(&w, guids, idents)
-			for _, q := range []*deleteQueue{guids, idents} {
+			for _, q := range queues {
 				for len(q.ids) >= maxDeleteIDs {
 					send(q, maxDeleteIDs)
 				}
 			}
-			if !armed && len(guids.ids)+len(idents.ids) > 0 {
-				timer.Reset(d.r.cfg.DeleteBatchWait)
-				armed = true
-			}
+			flush(false)
 		case <-timer.C:
-			flushAll()
+			flush(false)
+		case <-drained:
+			drained = nil
+			flush(true)
 		case <-d.done:
-			flushAll()
+			flush(true)
 			return g.Wait()
 		case <-gctx.Done():
-			_ = g.Wait()
-			return gctx.Err()
+			if err := g.Wait(); err != nil {
+				return err // a send's own error (e.g. fatal), not the cancellation it caused
+			}
+			return ctx.Err()
 		}
 	}
 }

@@ -18,6 +18,9 @@ import (
 // (deleting is idempotent).
 func (r *Runner) deletion(ctx context.Context, w Work) error {
 	switch {
+	case w.Status == StatusDeleteSubmitted && r.cfg.CompleteOnSubmit:
+		r.cfg.Progress.Finished.Add(1) // accepted counts as done: nothing to verify
+		return nil
 	case w.Status == StatusDeleteSubmitted:
 		r.verifier.add(w)
 		return nil
@@ -110,7 +113,9 @@ func existedBefore(p *clevertap.Profile, t time.Time) bool {
 }
 
 // deleteMore extends a submitted deletion with more profiles and deletes
-// them now.
+// them now. The plan is recorded once CleverTap accepted the ids (a crash
+// before that finds the same profiles again at the next check), and the
+// verification deadline restarts: CleverTap takes its usual time for them.
 func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profile) error {
 	ids, idents := map[string]bool{}, map[string]bool{}
 	for _, id := range w.Plan.ObjectIDs {
@@ -132,10 +137,6 @@ func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profil
 			newIdents = append(newIdents, p.Identity)
 		}
 	}
-	plan := DeletionPlan{ObjectIDs: slices.Sorted(maps.Keys(ids)), Identities: slices.Sorted(maps.Keys(idents)), Profiles: w.Plan.Profiles + len(ps)}
-	if err := r.cfg.Store.PlanDeletion(ctx, r.cfg.RunID, w.ID, plan); err != nil {
-		return fatal("recording deletion plan of request %s: %w", w.ID, err)
-	}
 	for _, chunk := range slices.Collect(slices.Chunk(newIDs, maxDeleteIDs)) {
 		if err := r.cfg.API.Delete(ctx, clevertap.DeleteRequest{GUIDs: chunk}); err != nil {
 			return err
@@ -146,7 +147,15 @@ func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profil
 			return err
 		}
 	}
-	w.Plan = &plan
+	plan := DeletionPlan{ObjectIDs: slices.Sorted(maps.Keys(ids)), Identities: slices.Sorted(maps.Keys(idents)), Profiles: w.Plan.Profiles + len(ps)}
+	if err := r.cfg.Store.PlanDeletion(ctx, r.cfg.RunID, w.ID, plan); err != nil {
+		return fatal("recording deletion plan of request %s: %w", w.ID, err)
+	}
+	now := r.cfg.Now()
+	if err := r.cfg.Store.MarkDeleteSubmitted(ctx, r.cfg.RunID, []string{w.ID}, now, now.Add(r.nextCheck(w.Checks+1))); err != nil {
+		return fatal("recording accepted deletes: %w", err)
+	}
+	w.Plan, w.DeleteRequestedAt = &plan, now
 	return nil
 }
 

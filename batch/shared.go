@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -12,28 +13,89 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// maxSharedRounds bounds the rounds of shared scans. A round only parks
+// more work when a subject gained profiles, so two rounds are the norm.
+const maxSharedRounds = 5
+
 // sharedScans serves every parked need with as few unfiltered exports as
-// possible: per event name, the subjects' date ranges are merged into
-// disjoint spans and each span is scanned once for all of them.
+// possible, in rounds: per event name, the subjects' date ranges are merged
+// into disjoint spans and each span is scanned once for all of them. A
+// round's subjects then look up the owners of records no known profile has,
+// which may park more needs for another round.
 func (r *Runner) sharedScans(ctx context.Context) error {
-	r.mu.Lock()
-	parked := r.parked
-	r.parked = map[string][]*parkedNeed{}
-	r.mu.Unlock()
-	if len(parked) == 0 {
-		return nil
+	for round := 1; ; round++ {
+		r.mu.Lock()
+		parked := r.parked
+		r.parked = map[string][]*parkedNeed{}
+		r.mu.Unlock()
+		if len(parked) == 0 {
+			return nil
+		}
+		if round > maxSharedRounds {
+			return r.giveUpParked(ctx, parked)
+		}
+		if err := r.sharedRound(ctx, round, parked); err != nil {
+			return err
+		}
 	}
-	g, ctx := errgroup.WithContext(ctx)
+}
+
+// sharedRound runs one round: every scan, then every job's next step.
+// Every job of the round examines every record of every scan, so a need
+// found later (a newly found profile's event name) that a scan of the round
+// covered needs no scan of its own.
+func (r *Runner) sharedRound(ctx context.Context, round int, parked map[string][]*parkedNeed) error {
+	var jobs []*accessJob
+	seen := map[*accessJob]bool{}
+	for _, needs := range parked {
+		for _, p := range needs {
+			if !seen[p.job] {
+				seen[p.job] = true
+				jobs = append(jobs, p.job)
+			}
+		}
+	}
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].w.ID < jobs[j].w.ID })
+	idx := newOwnerIndex(jobs)
+
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.Workers)
 	scans := 0
 	for _, name := range slices.Sorted(maps.Keys(parked)) {
 		for _, group := range mergeSpans(parked[name]) {
 			scans++
-			g.Go(func() error { return r.sharedScan(ctx, name, group) })
+			g.Go(func() error { return r.sharedScan(gctx, name, group, jobs, idx) })
 		}
 	}
-	r.log.Info("shared event scans", "event_names", len(parked), "scans", scans)
+	r.log.Info("shared event scans", "round", round, "event_names", len(parked), "scans", scans, "requests", len(jobs))
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(r.cfg.Workers)
+	for _, job := range jobs {
+		if job.isFailed() {
+			continue
+		}
+		g.Go(func() error { return r.advance(gctx, job) })
+	}
 	return g.Wait()
+}
+
+// giveUpParked fails the requests still waiting after maxSharedRounds.
+func (r *Runner) giveUpParked(ctx context.Context, parked map[string][]*parkedNeed) error {
+	for _, needs := range parked {
+		for _, p := range needs {
+			if p.job.markFailed() {
+				err := fmt.Errorf("event export did not settle after %d rounds of shared scans", maxSharedRounds)
+				if ferr := r.failed(ctx, p.job.w, err); ferr != nil {
+					return ferr
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // mergeSpans groups needs whose date ranges overlap or touch; each group is
@@ -62,81 +124,97 @@ func adjacent(a, b clevertap.Date) bool {
 	return dayOf(a).AddDate(0, 0, 1).Equal(dayOf(b))
 }
 
+func dayAfter(d clevertap.Date) clevertap.Date {
+	return clevertap.DateOf(dayOf(d).AddDate(0, 0, 1), time.UTC)
+}
+func dayBefore(d clevertap.Date) clevertap.Date {
+	return clevertap.DateOf(dayOf(d).AddDate(0, 0, -1), time.UTC)
+}
+
 // dayOf is the UTC midnight of a YYYYMMDD date.
 func dayOf(d clevertap.Date) time.Time {
 	n := int(d)
 	return time.Date(n/10000, time.Month(n/100%100), n%100, 0, 0, 0, 0, time.UTC)
 }
 
-// sharedScan exports one event name over the span of group and hands every
-// record to the subjects that own it.
-func (r *Runner) sharedScan(ctx context.Context, name string, group []*parkedNeed) error {
-	from, to := group[0].need.from, group[0].need.to
-	byObject, byIdentity, byEmail := map[string][]*parkedNeed{}, map[string][]*parkedNeed{}, map[string][]*parkedNeed{}
-	for _, p := range group {
-		from, to = min(from, p.need.from), max(to, p.need.to)
-		for id := range p.job.s.objectIDs {
-			byObject[id] = append(byObject[id], p)
+// ownerIndex finds the jobs a record belongs to: by objectId, identity or
+// email of their subjects.
+type ownerIndex struct {
+	byObject, byIdentity, byEmail map[string][]*accessJob
+}
+
+func newOwnerIndex(jobs []*accessJob) *ownerIndex {
+	ix := &ownerIndex{map[string][]*accessJob{}, map[string][]*accessJob{}, map[string][]*accessJob{}}
+	for _, job := range jobs {
+		for id := range job.s.objectIDs {
+			ix.byObject[id] = append(ix.byObject[id], job)
 		}
-		for id := range p.job.s.identities {
-			byIdentity[id] = append(byIdentity[id], p)
+		for id := range job.s.identities {
+			ix.byIdentity[id] = append(ix.byIdentity[id], job)
 		}
-		for e := range p.job.s.emails {
-			byEmail[e] = append(byEmail[e], p)
+		for e := range job.s.emails {
+			ix.byEmail[e] = append(ix.byEmail[e], job)
 		}
 	}
-	q := clevertap.EventQuery{EventName: name, From: from, To: to, BatchSize: r.cfg.EventBatchSize}
+	return ix
+}
+
+// owners returns the distinct jobs rec belongs to.
+func (ix *ownerIndex) owners(rec *clevertap.EventRecord) []*accessJob {
+	var out []*accessJob
+	add := func(js []*accessJob) {
+		for _, j := range js {
+			if !slices.Contains(out, j) {
+				out = append(out, j)
+			}
+		}
+	}
+	add(ix.byObject[rec.ObjectID])
+	if rec.Identity != "" {
+		add(ix.byIdentity[rec.Identity])
+	}
+	if rec.Email != "" {
+		add(ix.byEmail[strings.ToLower(rec.Email)])
+	}
+	return out
+}
+
+// sharedScan exports one event name over the span of group, hands every
+// record to the jobs of the round that own it, and saves the name for the
+// jobs that were waiting for it.
+func (r *Runner) sharedScan(ctx context.Context, name string, group []*parkedNeed, jobs []*accessJob, idx *ownerIndex) error {
+	sp := dateSpan{group[0].need.from, group[0].need.to}
+	for _, p := range group {
+		sp.from, sp.to = min(sp.from, p.need.from), max(sp.to, p.need.to)
+	}
+	found := map[*accessJob][]Event{}
+	q := clevertap.EventQuery{EventName: name, From: sp.from, To: sp.to, BatchSize: r.cfg.EventBatchSize}
 	for page, err := range r.cfg.API.Events(ctx, q) {
 		if err != nil {
 			return r.failScan(ctx, group, err)
 		}
 		for i := range page {
 			rec := &page[i]
-			seen := map[*parkedNeed]bool{}
-			for _, p := range byObject[rec.ObjectID] {
-				seen[p] = true
-			}
-			if rec.Identity != "" {
-				for _, p := range byIdentity[rec.Identity] {
-					seen[p] = true
-				}
-			}
-			if rec.Email != "" {
-				for _, p := range byEmail[strings.ToLower(rec.Email)] {
-					seen[p] = true
-				}
-			}
-			for p := range seen {
-				p.events = append(p.events, toEvent(name, rec))
+			for _, job := range idx.owners(rec) {
+				found[job] = append(found[job], toEvent(name, rec))
 			}
 		}
 	}
-	batches := make([]EventBatch, 0, len(group))
+	for _, job := range jobs {
+		job.capture(name, sp, found[job], r.cfg.Location)
+	}
+	waiting := make([]*accessJob, 0, len(group))
 	for _, p := range group {
-		batches = append(batches, EventBatch{RequestID: p.job.w.ID, EventName: name, Expected: p.need.expected, Events: p.events})
+		waiting = append(waiting, p.job)
 	}
-	if err := r.saveEvents(ctx, batches); err != nil {
-		return err
-	}
-	for _, p := range group {
-		if p.job.done(name, len(p.events)) {
-			if err := r.finishAccess(ctx, p.job); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return r.saveCovered(ctx, name, waiting)
 }
 
 // failScan records a failed shared scan against every request waiting for
 // it, once per request; they are tried again by the next run.
 func (r *Runner) failScan(ctx context.Context, group []*parkedNeed, err error) error {
 	for _, p := range group {
-		p.job.mu.Lock()
-		first := !p.job.failed
-		p.job.failed = true
-		p.job.mu.Unlock()
-		if first {
+		if p.job.markFailed() {
 			if ferr := r.failed(ctx, p.job.w, err); ferr != nil {
 				return ferr
 			}

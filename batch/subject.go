@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -53,16 +52,19 @@ func (r *Runner) lookup(ctx context.Context, s *subject, by clevertap.LookupKey,
 	return nil
 }
 
-// add merges p into the subject; a profile already found (same objectIds,
-// or same identity and email when it has none) only widens MatchedBy.
-func (s *subject) add(p *clevertap.Profile, m MatchedBy, at time.Time) {
-	key := profileKey(p)
+// add merges p into the subject and reports whether it was a profile not
+// yet known. A profile already found (sharing an objectId, or the same
+// identity and email when it has none) only widens MatchedBy.
+func (s *subject) add(p *clevertap.Profile, m MatchedBy, at time.Time) bool {
 	for i, q := range s.profiles {
-		if profileKey(q) == key {
+		if sameProfile(p, q) {
+			for _, id := range p.ObjectIDs() {
+				s.objectIDs[id] = true // a device added since the other lookup
+			}
 			if s.found[i].MatchedBy != m {
 				s.found[i].MatchedBy = MatchedByBoth
 			}
-			return
+			return false
 		}
 	}
 	s.profiles = append(s.profiles, p)
@@ -76,16 +78,17 @@ func (s *subject) add(p *clevertap.Profile, m MatchedBy, at time.Time) {
 	if p.Email != "" {
 		s.emails[strings.ToLower(p.Email)] = true
 	}
+	return true
 }
 
-func profileKey(p *clevertap.Profile) string {
-	ids := p.ObjectIDs()
-	if len(ids) == 0 {
-		return "identity:" + p.Identity + "\x00email:" + strings.ToLower(p.Email)
+// sameProfile reports whether a and b are the same CleverTap profile: they
+// share a device, or, without devices, identity and email.
+func sameProfile(a, b *clevertap.Profile) bool {
+	ids, others := a.ObjectIDs(), b.ObjectIDs()
+	if len(ids) == 0 || len(others) == 0 {
+		return len(ids) == len(others) && a.Identity == b.Identity && strings.EqualFold(a.Email, b.Email)
 	}
-	ids = slices.Clone(ids)
-	sort.Strings(ids)
-	return strings.Join(ids, "\x00")
+	return slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(others, id) })
 }
 
 // owns reports whether an exported event belongs to the subject: by one of
