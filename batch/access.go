@@ -129,10 +129,13 @@ func (r *Runner) advance(ctx context.Context, job *accessJob) error {
 				continue
 			}
 			// A filtered export costs the same calls whatever its range,
-			// so it covers the subject's whole active period: records of
-			// a profile sharing the email outside this name's own range
-			// reveal that profile too.
-			n.from, n.to = min(n.from, hull.from), max(n.to, hull.to)
+			// so it covers the subject's whole active period, widened by
+			// EmailLookback and up to today: records of a profile sharing
+			// the email outside this name's own range reveal that profile
+			// too (CleverTap's email lookup returns only one of them).
+			lo := clevertap.DateOf(dayOf(hull.from).AddDate(0, 0, -r.cfg.EmailLookbackDays), time.UTC)
+			today := clevertap.DateOf(r.cfg.Now(), r.cfg.Location)
+			n.from, n.to = min(n.from, hull.from, lo), max(n.to, hull.to, today)
 			events, seen, err := r.exportFiltered(ctx, job.s, n)
 			if errors.Is(err, clevertap.ErrFilterRejected) {
 				seen = filterUnusable

@@ -41,6 +41,12 @@ type Config struct {
 	// DeleteBatchWait is how long ids may wait for a delete batch to fill
 	// up to 100 before it is sent anyway. Default 5s.
 	DeleteBatchWait time.Duration
+	// EmailLookbackDays widens email-filtered exports this many days
+	// before the subject's first event (and up to today), to find profiles
+	// sharing the subject's email that the lookup did not return. It costs
+	// no extra calls, only work on CleverTap's side. Default 365; negative
+	// means none.
+	EmailLookbackDays int
 	// EventBatchSize is the export page size. Default 5000.
 	EventBatchSize int
 
@@ -76,6 +82,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.DeleteBatchWait <= 0 {
 		c.DeleteBatchWait = 5 * time.Second
+	}
+	switch {
+	case c.EmailLookbackDays == 0:
+		c.EmailLookbackDays = 365
+	case c.EmailLookbackDays < 0:
+		c.EmailLookbackDays = 0
 	}
 	if c.EventBatchSize <= 0 {
 		c.EventBatchSize = 5000

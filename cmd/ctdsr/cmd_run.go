@@ -35,6 +35,7 @@ type runOptions struct {
 	workers          int
 	verifyWindow     time.Duration
 	verifyFirst      time.Duration
+	emailLookback    int
 	verifyDeadline   time.Duration
 	completeOnSubmit bool
 	location         *time.Location
@@ -63,6 +64,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&opts.workers, "workers", 16, "requests worked on at once (the quota bounds calls in flight)")
 	fs.DurationVar(&opts.verifyWindow, "verify-window", 2*time.Minute, "how long to keep polling pending deletion verifications")
 	fs.DurationVar(&opts.verifyFirst, "verify-first", 15*time.Second, "wait before the first verification search; each later one waits twice as long (up to 6h)")
+	fs.IntVar(&opts.emailLookback, "email-lookback-days", 365, "email-filtered event exports look back this many days before a subject's first event, to find profiles sharing the email (costs no calls)")
 	fs.DurationVar(&opts.verifyDeadline, "verify-deadline", 72*time.Hour, "fail a deletion whose profile is still found this long after the delete")
 	fs.StringVar(&completeOn, "deletion-complete-on", "verified", "when a deletion is done: verified, or submit (CleverTap accepted it)")
 	fs.BoolVar(&dryRun, "dry-run", false, "read manifests and look subjects up only; delete nothing, write no ledger")
@@ -166,7 +168,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 	progress := &batch.Progress{}
 	runner, err := batch.NewRunner(batch.Config{
 		RunID: runID, Store: store, API: client, Workers: o.workers, Location: o.location,
-		VerifyWindow: o.verifyWindow, VerifyFirst: o.verifyFirst, VerifyDeadline: o.verifyDeadline, CompleteOnSubmit: o.completeOnSubmit,
+		VerifyWindow: o.verifyWindow, VerifyFirst: o.verifyFirst, EmailLookbackDays: lookbackDays(o.emailLookback), VerifyDeadline: o.verifyDeadline, CompleteOnSubmit: o.completeOnSubmit,
 		Now: now, Logger: log, Progress: progress,
 	})
 	if err != nil {
@@ -244,6 +246,14 @@ func joinOneLine(first, second error) error {
 		return second
 	}
 	return fmt.Errorf("%w; %w", first, second)
+}
+
+// lookbackDays maps the flag (0 = none) to batch.Config's (0 = default).
+func lookbackDays(flag int) int {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
 }
 
 // isOpen reports whether a request status, as the reports show it, is not

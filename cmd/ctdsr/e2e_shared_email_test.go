@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -9,18 +8,6 @@ import (
 
 	"github.com/ctdsr/ctdsr/clevertap/ctsim"
 )
-
-// Engine bugs found by the end-to-end tests, for the engine's owner: each
-// test fails today and is skipped unless CTDSR_ENGINE_BUGS=1, so that the
-// package stays green until the engine is fixed. Remove the skip with the
-// fix.
-
-func skipUnlessEngineBugs(t *testing.T) {
-	t.Helper()
-	if os.Getenv("CTDSR_ENGINE_BUGS") != "1" {
-		t.Skip("known engine bug; set CTDSR_ENGINE_BUGS=1 to run")
-	}
-}
 
 // sharedEmailDataset holds one person with two CleverTap profiles sharing
 // an email: the older one carries the identity and most of the history,
@@ -48,27 +35,23 @@ func sharedEmailDataset() *ctsim.Dataset {
 	}
 }
 
-// TestEngineBugAccessSharedEmail: an access request for a person with two
+// TestRunAccessSharedEmail: an access request for a person with two
 // profiles sharing an email must bundle both profiles and every event of
 // both (sim.Lookup(email) is the ground truth).
 //
-// by_user_id passes: the profile found by identity leads to its email.
-// by_email is the bug: profile.json?email= returns only the last-updated
-// profile, which has no identity, so the older profile (the one with the
-// identity and most of the history) is missing from access_profiles and
-// none of its events are exported, with no flag in the request's detail.
-func TestEngineBugAccessSharedEmail(t *testing.T) {
+// by_user_id: the profile found by identity leads to its email.
+// by_email: profile.json?email= returns only the last-updated profile, which
+// has no identity; the older one (with the identity and most of the history)
+// is found through the email-filtered exports, which look back a year before
+// the known profile's first event, and then looked up by objectId.
+func TestRunAccessSharedEmail(t *testing.T) {
 	for _, tc := range []struct {
 		name, email, identity string
-		bug                   bool
 	}{
-		{"by_email", "sam@example.com", "", true},
-		{"by_user_id", "", "u-1", false},
+		{"by_email", "sam@example.com", ""},
+		{"by_user_id", "", "u-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.bug {
-				skipUnlessEngineBugs(t)
-			}
 			sim := startSimServer(t, sharedEmailDataset(), ctsim.Options{})
 			wantIDs, wantEvents := groundTruth(t, sim, "sam@example.com", "")
 			dir := t.TempDir()
