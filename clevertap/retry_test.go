@@ -56,7 +56,7 @@ func TestShouldRetry(t *testing.T) {
 		{"broken pipe", nil, syscall.EPIPE, true},
 		{"net timeout", nil, &net.OpError{Op: "dial", Err: timeoutErr{}}, true},
 		{"client timeout (DeadlineExceeded, caller alive)", nil, fmt.Errorf("x: %w", context.DeadlineExceeded), true},
-		{"connection refused", nil, syscall.ECONNREFUSED, false},
+		{"connection refused (a restarting load balancer)", nil, syscall.ECONNREFUSED, true},
 		{"other transport error", nil, errors.New("tls: bad certificate"), false},
 		{"caller cancelled", context.Canceled, reset, false},
 		{"caller deadline", context.DeadlineExceeded, fmt.Errorf("x: %w", context.DeadlineExceeded), false},
