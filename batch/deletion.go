@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -167,14 +166,4 @@ func (r *Runner) nextCheck(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, r.cfg.VerifyMax)
-}
-
-// sortedIDs returns the keys of a set in order.
-func sortedIDs(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for id := range set {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -32,16 +32,6 @@ func deletionRequests(tb testing.TB, pk *picker, n int, ok func(int, ctsim.Profi
 	return reqs
 }
 
-// statuses returns the status of each request.
-func statuses(h *harness, reqs []batch.Request) map[string]batch.Status {
-	out := map[string]batch.Status{}
-	for _, r := range reqs {
-		rec, _ := h.store.Get(r.ID)
-		out[r.ID] = rec.Status
-	}
-	return out
-}
-
 func wantAll(t *testing.T, h *harness, reqs []batch.Request, want batch.Status, stage string) {
 	t.Helper()
 	for _, r := range reqs {

@@ -3,6 +3,7 @@ package batch
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -80,7 +81,7 @@ func (r Reject) String() string {
 	b.WriteString(r.SourceFile)
 	if r.SourceRow > 0 {
 		b.WriteString(":")
-		b.WriteString(itoa(r.SourceRow))
+		b.WriteString(strconv.Itoa(r.SourceRow))
 	}
 	if r.RequestID != "" {
 		b.WriteString(": request ")
@@ -93,26 +94,4 @@ func (r Reject) String() string {
 	b.WriteString(": ")
 	b.WriteString(r.Reason)
 	return b.String()
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var buf [20]byte
-	i := len(buf)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		buf[i] = '-'
-	}
-	return string(buf[i:])
 }

@@ -25,7 +25,9 @@ type Config struct {
 	// Location is the account's timezone, used for event date ranges.
 	Location *time.Location
 	// VerifyWindow is how long the run keeps polling pending deletion
-	// verifications after the rest of its work is done. Default 2m.
+	// verifications after the rest of its work is done. Zero means no
+	// polling then: what is still pending is left to the next run. (The
+	// command's --verify-window defaults to 2m.)
 	VerifyWindow time.Duration
 	// VerifyDeadline is how long after the delete a still-present profile
 	// fails the request. Default 72h.

@@ -49,9 +49,6 @@ func (b *builder) setHeader(cells []string, row int) error {
 	return nil
 }
 
-// has reports whether the file has canonical column idx.
-func (b *builder) has(idx int) bool { return b.hdr.pos[idx] >= 0 }
-
 // blank counts a row without any value.
 func (b *builder) blank() { b.info.Blank++ }
 

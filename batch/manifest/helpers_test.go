@@ -144,14 +144,6 @@ func writeFile(tb testing.TB, path string, data []byte) string {
 	return path
 }
 
-func date(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // heapInUse returns live heap bytes after a full collection.
 func heapInUse() int64 {
 	var m runtime.MemStats

@@ -1,5 +1,7 @@
 // Package report writes ctdsr's Parquet reports: a generic atomic writer for
-// any row type, and the report files built on it (rejects.parquet so far).
+// any row type, the row types of a run's files (requests, access profiles
+// and events, deletions, rejects), WriteRun, which renders them all from a
+// Source such as the checkpoint ledger, and WriteJSON for summary.json.
 //
 // Files are written the way a compliance tool must: to a temporary file in
 // the target directory (mode 0600), in bounded row groups so memory stays
@@ -17,6 +19,5 @@
 // parse is an error from Create, not a panic.
 //
 // No Writer is safe for concurrent use; each file has one owner goroutine.
-// When many goroutines produce rows, a Sink is that owner: they Send, it
-// writes.
+// WriteRun writes its files one after the other from one goroutine.
 package report

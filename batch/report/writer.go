@@ -122,27 +122,7 @@ func (w *Writer[T]) Close() error {
 		return w.err
 	}
 	w.done = true
-	steps := []struct {
-		what string
-		do   func() error
-	}{
-		{"finish", w.pw.Close},
-		{"flush", w.buf.Flush},
-		{"fsync", w.tmp.Sync},
-		{"close", w.tmp.Close},
-		{"rename", func() error { return os.Rename(w.tmp.Name(), w.path) }},
-	}
-	for _, s := range steps {
-		if err := s.do(); err != nil {
-			w.tmp.Close()
-			os.Remove(w.tmp.Name())
-			w.err = fmt.Errorf("%s %s: %w", s.what, w.path, err)
-			return w.err
-		}
-	}
-	if err := syncDir(filepath.Dir(w.path)); err != nil {
-		w.err = fmt.Errorf("fsync directory of %s: %w", w.path, err)
-	}
+	w.err = publish(w.tmp, w.path, step{"finish", w.pw.Close}, step{"flush", w.buf.Flush})
 	return w.err
 }
 
@@ -159,6 +139,35 @@ func (w *Writer[T]) Abort() error {
 	w.tmp.Close()
 	if err := os.Remove(w.tmp.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("abort %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// step is one stage of publishing a file, named in its error.
+type step struct {
+	what string
+	do   func() error
+}
+
+// publish runs the steps that complete tmp, then fsyncs and closes it,
+// renames it to path and fsyncs the directory so the rename survives a
+// crash. If any step up to and including the rename fails, tmp is removed
+// and the file at path, if any, is left as it was.
+func publish(tmp *os.File, path string, first ...step) error {
+	steps := append(first,
+		step{"fsync", tmp.Sync},
+		step{"close", tmp.Close},
+		step{"rename", func() error { return os.Rename(tmp.Name(), path) }},
+	)
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return fmt.Errorf("%s %s: %w", s.what, path, err)
+		}
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("fsync directory of %s: %w", path, err)
 	}
 	return nil
 }

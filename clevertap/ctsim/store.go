@@ -192,5 +192,3 @@ func (st *store) eventNames() map[string]bool {
 	}
 	return names
 }
-
-func equalFoldNonEmpty(a, b string) bool { return a != "" && strings.EqualFold(a, b) }

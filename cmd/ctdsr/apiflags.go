@@ -38,25 +38,22 @@ func (a *apiFlags) register(fs *flag.FlagSet) {
 func (a *apiFlags) location(cmd string) (*time.Location, error) {
 	loc, err := time.LoadLocation(a.timezone)
 	if err != nil {
-		return nil, usageErrorf(cmd, "--timezone %q: %v", a.timezone, err)
+		return nil, usageErrorf(cmd, "--timezone %q: %w", a.timezone, err)
 	}
 	return loc, nil
 }
 
-// client builds the CleverTap client from flags and environment. Mistakes
-// in either are usage errors.
-func (a *apiFlags) client(cmd string, env *Env, log *slog.Logger) (*clevertap.Client, error) {
+// client builds the CleverTap client from flags and environment, for an
+// account in timezone loc (see location). Mistakes in either are usage
+// errors.
+func (a *apiFlags) client(cmd string, env *Env, loc *time.Location, log *slog.Logger) (*clevertap.Client, error) {
 	account := strings.TrimSpace(env.Getenv("CLEVERTAP_ACCOUNT_ID"))
 	if account == "" {
 		return nil, usageErrorf(cmd, "CLEVERTAP_ACCOUNT_ID is not set")
 	}
 	pass, err := a.passcode(env)
 	if err != nil {
-		return nil, usageErrorf(cmd, "%v", err)
-	}
-	loc, err := a.location(cmd)
-	if err != nil {
-		return nil, err
+		return nil, usageErrorf(cmd, "%w", err)
 	}
 	opts := []clevertap.Option{
 		clevertap.WithCredentials(account, pass),
@@ -69,7 +66,7 @@ func (a *apiFlags) client(cmd string, env *Env, log *slog.Logger) (*clevertap.Cl
 	} else {
 		r, err := clevertap.ParseRegion(a.region)
 		if err != nil {
-			return nil, usageErrorf(cmd, "--region: %v", err)
+			return nil, usageErrorf(cmd, "--region: %w", err)
 		}
 		opts = append(opts, clevertap.WithRegion(r))
 	}
@@ -81,7 +78,7 @@ func (a *apiFlags) client(cmd string, env *Env, log *slog.Logger) (*clevertap.Cl
 	}
 	c, err := clevertap.NewClient(opts...)
 	if err != nil {
-		return nil, usageErrorf(cmd, "%v", err)
+		return nil, usageErrorf(cmd, "%w", err)
 	}
 	return c, nil
 }
@@ -113,9 +110,10 @@ type logFlags struct {
 	level  string
 }
 
-func (l *logFlags) register(fs *flag.FlagSet) {
+// register adds --log-format and --log-level, the latter defaulting to level.
+func (l *logFlags) register(fs *flag.FlagSet, level string) {
 	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
-	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&l.level, "log-level", level, "log level: debug, info, warn or error")
 }
 
 // logger builds the logger, writing to stderr.

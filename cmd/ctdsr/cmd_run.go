@@ -56,7 +56,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		dryRun     bool
 	)
 	api.register(fs)
-	lf.register(fs)
+	lf.register(fs, "info")
 	fs.Var(&manifests, "manifest", "manifest file (CSV, Parquet or .xlsx); repeatable")
 	fs.StringVar(&opts.state, "state", "", "the SQLite ledger file (created if missing)")
 	fs.StringVar(&opts.out, "out", "", "directory for the Parquet reports and summary.json")
@@ -90,7 +90,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if opts.location, err = api.location("run"); err != nil {
 		return err
 	}
-	client, err := api.client("run", env, log)
+	client, err := api.client("run", env, opts.location, log)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,8 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 		return runErr // another run owns the ledger now: write nothing
 	}
 
-	totals, werr := report.WriteRun(bg, o.out, store, runID, now(), checkpoint.DefaultDueWithin, isOpen(o.completeOnSubmit))
+	const dueWithin = checkpoint.DefaultDueWithin
+	totals, werr := report.WriteRun(bg, o.out, store, runID, now(), dueWithin, isOpen(o.completeOnSubmit))
 	if werr != nil {
 		outcome = "fatal"
 		return joinOneLine(runErr, fmt.Errorf("writing reports: %w", werr))
@@ -213,7 +214,7 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, o runOption
 		outcome = "fatal"
 		return joinOneLine(runErr, werr)
 	}
-	printTotals(env.Stdout, runID, o.out, totals)
+	printTotals(env.Stdout, runID, o.out, totals, dueWithin)
 	switch outcome {
 	case "ok":
 		return nil
@@ -284,7 +285,7 @@ func hasFailures(t report.Totals) bool {
 }
 
 // printTotals writes the short table a person reads at the end of a run.
-func printTotals(w io.Writer, runID, out string, t report.Totals) {
+func printTotals(w io.Writer, runID, out string, t report.Totals, dueWithin time.Duration) {
 	fmt.Fprintf(w, "run %s\n", runID)
 	types := make([]string, 0, len(t.ByStatus))
 	for typ := range t.ByStatus {
@@ -306,7 +307,7 @@ func printTotals(w io.Writer, runID, out string, t report.Totals) {
 	fmt.Fprintf(w, "  rejects   %d\n", t.Rejects)
 	fmt.Fprintf(w, "  exported  %d profile(s), %d event(s)\n", t.Profiles, t.Events)
 	if t.Overdue+t.DueSoon > 0 {
-		fmt.Fprintf(w, "  due       %d overdue, %d due within 7 days\n", t.Overdue, t.DueSoon)
+		fmt.Fprintf(w, "  due       %d overdue, %d due within %d days\n", t.Overdue, t.DueSoon, dueWithin/(24*time.Hour))
 	}
 	fmt.Fprintf(w, "reports in %s\n", out)
 }

@@ -32,13 +32,10 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 		delay time.Duration
 		wait  time.Duration
 	)
-	lf.register(fs)
+	lf.register(fs, "warn")
 	fs.StringVar(&out, "out", "demo-out", "directory for the ledger, the sample manifest and the reports (recreated)")
 	fs.DurationVar(&delay, "deletion-delay", 5*time.Second, "how long the simulator takes to carry a delete out")
 	fs.DurationVar(&wait, "verify-window", 45*time.Second, "how long to wait for deletions to be verified")
-	if err := fs.Set("log-level", "warn"); err != nil {
-		return err
-	}
 	if err := parseFlags(fs, "demo", args); err != nil {
 		return err
 	}

@@ -38,6 +38,10 @@ func usageErrorf(cmd, format string, args ...any) error {
 // but left rows failed or rejected. It maps to exit code 3.
 var ErrRowsFailed = errors.New("some rows failed or were rejected")
 
+// ErrInterrupted is returned by a subcommand that stopped early on a signal
+// after saving its state. It maps to exit code 130.
+var ErrInterrupted = errors.New("interrupted")
+
 // errHelpShown means --help was printed; it maps to exit code 0.
 var errHelpShown = errors.New("help shown")
 
@@ -48,10 +52,7 @@ func exitCode(ctx context.Context, env *Env, err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelpShown):
 		return ExitOK
-	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrInterrupted)):
-		fmt.Fprintln(env.Stderr, "ctdsr: interrupted; state saved, run again to resume")
-		return ExitInterrupted
-	case errors.Is(err, ErrInterrupted):
+	case errors.Is(err, ErrInterrupted), ctx.Err() != nil && errors.Is(err, context.Canceled):
 		fmt.Fprintln(env.Stderr, "ctdsr: interrupted; state saved, run again to resume")
 		return ExitInterrupted
 	case errors.As(err, &usage):
@@ -68,7 +69,3 @@ func exitCode(ctx context.Context, env *Env, err error) int {
 		return ExitFatal
 	}
 }
-
-// ErrInterrupted is returned by a subcommand that stopped early on a signal
-// after saving its state. It maps to exit code 130.
-var ErrInterrupted = errors.New("interrupted")

@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,24 +43,6 @@ var privMarkers = []string{"zqx", "+999"}
 // privQueryMarkers would mean a URL query (which holds emails and
 // identities) reached an error message or a log line.
 var privQueryMarkers = []string{"?email=", "?identity=", "?objectId=", "?cursor=", "?batch_size=", "email=zqx", "identity=zqx"}
-
-// privBuf is a goroutine-safe buffer for stdout and stderr.
-type privBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (p *privBuf) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.Write(b)
-}
-
-func (p *privBuf) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.b.String()
-}
 
 // privWorld is one simulator with zqx subjects, a manifest of them and a
 // rejects manifest, in a private directory.
@@ -192,19 +173,8 @@ func privWrite(t *testing.T, path, content string) {
 // and both outputs; stderr ends with what main would print for the error.
 func privRun(t *testing.T, passcode string, args ...string) (err error, code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut privBuf
-	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(k string) string {
-		switch k {
-		case "CLEVERTAP_ACCOUNT_ID":
-			return ctsim.DemoAccountID
-		case "CLEVERTAP_PASSCODE":
-			return passcode
-		}
-		return ""
-	}}
-	err = run(t.Context(), env, args)
-	code = exitCode(t.Context(), env, err)
-	return err, code, out.String(), errOut.String()
+	r := ctdsrEnv(t, t.Context(), credentials(passcode), args...)
+	return r.err, r.code, r.stdout, r.stderr
 }
 
 // privCheckOutput asserts that output shows no subject's personal data, no

@@ -85,7 +85,7 @@ func parseFlags(fs *flag.FlagSet, name string, args []string) error {
 		if err == flag.ErrHelp {
 			return errHelpShown
 		}
-		return usageErrorf(name, "%v", err)
+		return usageErrorf(name, "%w", err)
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf(name, "unexpected argument %q", strings.Join(fs.Args(), " "))
@@ -108,9 +108,4 @@ func cmdHelp(ctx context.Context, env *Env, args []string) error {
 		return nil
 	}
 	return run(ctx, env, []string{args[0], "--help"})
-}
-
-// notImplemented is what a subcommand answers until its issue lands.
-func notImplemented(name string) error {
-	return usageErrorf(name, "ctdsr %s is not implemented yet", name)
 }

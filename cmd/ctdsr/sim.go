@@ -82,7 +82,7 @@ func cmdSim(ctx context.Context, env *Env, args []string) error {
 	}
 	sim, err := ctsim.New(ds, f.opts)
 	if err != nil {
-		return usageErrorf("sim", "%v", err)
+		return usageErrorf("sim", "%w", err)
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.addr)
 	if err != nil {
@@ -166,7 +166,7 @@ func (f *simFlags) finish() error {
 func checkLoopback(addr string, allowRemote bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usageErrorf("sim", "--addr %q: %v", addr, err)
+		return usageErrorf("sim", "--addr %q: %w", addr, err)
 	}
 	if allowRemote {
 		return nil
@@ -184,7 +184,7 @@ func (f *simFlags) dataset() (*ctsim.Dataset, string, error) {
 	case f.data != "":
 		ds, err := ctsim.LoadDataset(f.data)
 		if err != nil {
-			return nil, "", usageErrorf("sim", "%v", err)
+			return nil, "", usageErrorf("sim", "%w", err)
 		}
 		return ds, f.data, nil
 	case f.profiles > 0:

@@ -14,7 +14,7 @@ type runSummary struct {
 	ToolVersion string            `json:"tool_version"`
 	StartedAt   time.Time         `json:"started_at"`
 	EndedAt     time.Time         `json:"ended_at"`
-	Outcome     string            `json:"outcome"` // ok, rows_failed, interrupted, fatal
+	Outcome     string            `json:"outcome"` // ok, rows_failed, interrupted, unreadable_input, fatal
 	Error       string            `json:"error,omitempty"`
 	Manifests   []manifestSummary `json:"manifests"`
 	Import      importCounts      `json:"import"`
