@@ -17,7 +17,7 @@ build:
 test: vet race fuzz
 
 vet:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@test -z "$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...))" || { echo "gofmt needed:"; gofmt -l $$($(GO) list -f '{{.Dir}}' ./...); exit 1; }
 	$(GO) vet ./...
 
 race:
@@ -37,7 +37,7 @@ demo:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/ctdsr demo
 
 fmt:
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w $$($(GO) list -f '{{.Dir}}' ./...)
 
 clean:
 	rm -rf bin demo-out

@@ -10,7 +10,7 @@ import (
 )
 
 // maxDeleteIDs is CleverTap's limit of ids per delete call.
-const maxDeleteIDs = 100
+const maxDeleteIDs = clevertap.MaxDeleteIDs
 
 // deleter batches the ids of many deletion requests into delete calls of up
 // to 100 ids each (guids and identities in separate calls, as CleverTap

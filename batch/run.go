@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ctdsr/ctdsr/clevertap"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -92,7 +93,7 @@ func (c *Config) setDefaults() error {
 		c.EmailLookbackDays = 0
 	}
 	if c.EventBatchSize <= 0 {
-		c.EventBatchSize = 5000
+		c.EventBatchSize = clevertap.MaxBatchSize
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -271,7 +272,7 @@ func (r *Runner) finish(ctx context.Context, id string, st Status, detail string
 	if err := r.cfg.Store.SetStatus(ctx, r.cfg.RunID, id, st, detail, r.cfg.Now()); err != nil {
 		return fatal("recording status of request %s: %w", id, err)
 	}
-	if st.Terminal(Deletion, r.cfg.CompleteOnSubmit) {
+	if st.Terminal(Access, false) { // every status finish is given ends a request
 		r.cfg.Progress.Finished.Add(1)
 	}
 	r.log.Debug("request status", "request_id", id, "status", st)

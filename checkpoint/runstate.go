@@ -131,6 +131,13 @@ func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profi
 func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.EventBatch) error {
 	err := s.inTx(ctx, runID, func(tx *sql.Tx) error {
 		now := s.opts.Now()
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO access_events (request_id, event_name, seq,
+			object_id, identity, email, event_time, event_props_json, session_props_json)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insert.Close()
 		for _, b := range batches {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM access_events WHERE request_id = ? AND event_name = ?",
 				b.RequestID, b.EventName); err != nil {
@@ -144,10 +151,7 @@ func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.Ev
 			events := slices.Clone(b.Events)
 			slices.SortStableFunc(events, compareEvents)
 			for i, e := range events {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO access_events (request_id, event_name, seq,
-					object_id, identity, email, event_time, event_props_json, session_props_json)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-					b.RequestID, b.EventName, i, e.ObjectID, e.Identity, e.Email, dbTime(e.Time),
+				if _, err := insert.ExecContext(ctx, b.RequestID, b.EventName, i, e.ObjectID, e.Identity, e.Email, dbTime(e.Time),
 					e.EventPropsJSON, e.SessionPropsJSON); err != nil {
 					return err
 				}
