@@ -10,9 +10,10 @@
 // to its owner. It refuses a file that is not a ledger ([ErrNotLedger]) and
 // one migrated by a newer ctdsr ([ErrNewerLedger]) without writing to it.
 // Every connection gets its pragmas from the DSN (WAL, synchronous=NORMAL,
-// a 5 s busy timeout, foreign keys, immediate transactions); Open checks
-// that WAL really took effect, then applies the embedded migrations, one
-// transaction each, recorded in schema_migrations.
+// a 5 s busy timeout, foreign keys, immediate transactions, temporary
+// files in memory so no personal data lands in /tmp); Open checks that
+// they took effect, then applies the embedded migrations, one transaction
+// each, recorded in schema_migrations.
 //
 // # Writing
 //
@@ -22,8 +23,9 @@
 // reported done. In WAL mode with synchronous=NORMAL a commit survives the
 // process being killed; a power cut may lose the last few commits, never
 // corrupt the file. An [Importer] writes a manifest ImportBatch rows per
-// transaction: a crash loses at most the rows not yet flushed, and reading
-// the manifest again adds each row at most once.
+// transaction, in a goroutine while the caller reads on: a crash loses at
+// most the rows not yet committed, and reading the manifest again adds
+// each row at most once. Only [Importer.Finish] marks a manifest loaded.
 //
 // Reads that may run while the run writes ([Store.ForEachOpen],
 // [Store.Request], [Store.Counts], [Store.Rejects]) use a separate
@@ -52,6 +54,8 @@
 //
 // # Storage
 //
-// Times are stored as UTC text in one fixed-width layout
-// (2006-01-02T15:04:05.000000000Z), so they sort and compare as text.
+// Times are stored as INTEGER microseconds since the Unix epoch (UTC). A
+// request keeps where it was first read (manifest and row); further rows
+// repeating it are in request_sources, and the request_rows view lists
+// both. The schema is in migrations/*.sql.
 package checkpoint

@@ -28,6 +28,6 @@ var (
 	// ledger.
 	ErrUnknownManifest = errors.New("manifest not in the ledger")
 
-	// ErrClosed means the Store or Importer was used after Close or Finish.
+	// ErrClosed means an Importer was used after Finish or Close.
 	ErrClosed = errors.New("ledger closed")
 )

@@ -2,21 +2,12 @@ package checkpoint
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
 )
-
-// ManifestInfo identifies a manifest file.
-type ManifestInfo struct {
-	SHA256 string // hex SHA-256 of the file's bytes: the manifest's identity
-	Path   string // as given on the command line
-	Format string // "csv", "parquet", "xlsx"
-}
 
 // ImportResult counts what one import did with a manifest's rows.
 type ImportResult struct {
@@ -35,64 +26,26 @@ func (r *ImportResult) add(d ImportResult) {
 	r.Conflicts += d.Conflicts
 }
 
-// ManifestLoaded reports whether every row of the manifest with this
-// SHA-256 was imported before. Such a manifest need not be read again:
-// AttachManifest links it to the run instead.
-func (s *Store) ManifestLoaded(ctx context.Context, sha string) (bool, error) {
-	var loaded bool
-	err := s.rdb.QueryRowContext(ctx,
-		"SELECT loaded_at IS NOT NULL FROM manifests WHERE sha256 = ?", sha).Scan(&loaded)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("manifest loaded: %w", err)
-	}
-	return loaded, nil
-}
-
-// AttachManifest records that the run uses a manifest the ledger already
-// holds, without reading it again, so the run's reports include it.
-func (s *Store) AttachManifest(ctx context.Context, runID, sha string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("attach manifest: begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := checkLock(ctx, tx, runID); err != nil {
-		return fmt.Errorf("attach manifest: %w", err)
-	}
-	var id int64
-	err = tx.QueryRowContext(ctx, "SELECT manifest_id FROM manifests WHERE sha256 = ?", sha).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("attach manifest: %w: sha256 %s", ErrUnknownManifest, sha)
-	}
-	if err != nil {
-		return fmt.Errorf("attach manifest: find: %w", err)
-	}
-	if err := attachManifest(ctx, tx, runID, id, s.opts.Now()); err != nil {
-		return fmt.Errorf("attach manifest: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("attach manifest: commit: %w", err)
-	}
-	return nil
-}
-
 // Importer loads one manifest's rows into the ledger, ImportBatch rows per
 // transaction. Importing the same manifest again, whole or after a crash
-// part-way, adds nothing twice: each manifest row maps to one request
-// source or one reject. An Importer is not safe for concurrent use.
+// part-way, adds nothing twice: each manifest row maps to one request, one
+// further source of a request, or one reject.
+//
+// A full batch is written by a goroutine while the caller reads the next
+// rows, so at most two batches are in memory; an error writing one is
+// returned by a later Add, Reject or Finish. Only Finish says that every
+// row is in the ledger. An Importer is not safe for concurrent use.
 type Importer struct {
 	s          *Store
 	runID      string
 	m          ManifestInfo
 	manifestID int64
 
-	reqs []batch.Request
-	rejs []batch.Reject
-	res  ImportResult
-	err  error // sticky: set by a failed flush or by Finish
+	buf      *pending
+	spare    *pending
+	inflight chan written // the batch being written, nil if none
+	res      ImportResult
+	err      error // sticky: set by a failed batch or by Finish
 }
 
 // NewImporter registers the manifest (if new) as read by the run and
@@ -123,13 +76,13 @@ func (s *Store) NewImporter(ctx context.Context, runID string, m ManifestInfo) (
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("import manifest %s: commit: %w", m.Path, err)
 	}
-	return &Importer{s: s, runID: runID, m: m, manifestID: id,
-		reqs: make([]batch.Request, 0, s.opts.ImportBatch)}, nil
+	return &Importer{s: s, runID: runID, m: m, manifestID: id, buf: &pending{}, spare: &pending{}}, nil
 }
 
-// Add queues a validated request read from the manifest; every ImportBatch
-// rows are written in one transaction. Rows still queued when the process
-// dies are not in the ledger; rows of earlier batches are.
+// Add queues a validated request read from the manifest. Every
+// ImportBatch rows are written in one transaction; rows of a batch not yet
+// committed when the process dies are not in the ledger, rows of earlier
+// batches are.
 func (imp *Importer) Add(ctx context.Context, req batch.Request) error {
 	if imp.err != nil {
 		return imp.err
@@ -137,7 +90,12 @@ func (imp *Importer) Add(ctx context.Context, req batch.Request) error {
 	if err := checkRequest(req); err != nil {
 		return fmt.Errorf("import manifest %s: row %d: %w", imp.m.Path, req.Source.Row, err)
 	}
-	imp.reqs = append(imp.reqs, req)
+	h, err := contentHash(req)
+	if err != nil {
+		return fmt.Errorf("import manifest %s: row %d: %w", imp.m.Path, req.Source.Row, err)
+	}
+	imp.buf.reqs = append(imp.buf.reqs, req)
+	imp.buf.hashes = append(imp.buf.hashes, h)
 	return imp.maybeFlush(ctx)
 }
 
@@ -150,17 +108,22 @@ func (imp *Importer) Reject(ctx context.Context, rej batch.Reject) error {
 	if rej.Reason == "" {
 		return fmt.Errorf("import manifest %s: row %d: reject without a reason", imp.m.Path, rej.SourceRow)
 	}
-	imp.rejs = append(imp.rejs, rej)
+	imp.buf.rejs = append(imp.buf.rejs, rej)
 	return imp.maybeFlush(ctx)
 }
 
-// Finish writes the queued rows and marks the manifest loaded with rows,
-// the number of data rows the reader read. The Importer is done after it.
+// Finish writes the queued rows, waits until every batch has committed,
+// and marks the manifest loaded with rows, the number of data rows the
+// reader read. The Importer is done after it.
 func (imp *Importer) Finish(ctx context.Context, rows int) (ImportResult, error) {
 	if imp.err != nil {
 		return imp.res, imp.err
 	}
-	if err := imp.flush(ctx); err != nil {
+	if err := imp.wait(); err != nil {
+		return imp.res, err
+	}
+	imp.startBatch(ctx)
+	if err := imp.wait(); err != nil {
 		return imp.res, err
 	}
 	if err := imp.markLoaded(ctx, rows); err != nil {
@@ -171,68 +134,68 @@ func (imp *Importer) Finish(ctx context.Context, rows int) (ImportResult, error)
 	return imp.res, nil
 }
 
+// Close abandons the import: it waits for a batch being written, if any,
+// and drops the rows still queued. It returns that batch's error. Close is
+// safe after Finish and more than once; the manifest stays not loaded
+// unless Finish succeeded.
+func (imp *Importer) Close() error {
+	err := imp.wait()
+	imp.buf.reset()
+	if imp.err == nil {
+		imp.err = fmt.Errorf("import manifest %s: %w: importer closed", imp.m.Path, ErrClosed)
+	}
+	return err
+}
+
 // Result is what the batches committed so far did.
 func (imp *Importer) Result() ImportResult { return imp.res }
 
 func (imp *Importer) maybeFlush(ctx context.Context) error {
-	if len(imp.reqs)+len(imp.rejs) < imp.s.opts.ImportBatch {
+	if imp.buf.len() < imp.s.opts.ImportBatch {
 		return nil
 	}
-	return imp.flush(ctx)
-}
-
-// flush writes the queued rows in one transaction and counts them only
-// once it committed. A failed flush is sticky: the Importer is unusable.
-func (imp *Importer) flush(ctx context.Context) error {
-	if len(imp.reqs) == 0 && len(imp.rejs) == 0 {
-		return nil
+	if err := imp.wait(); err != nil {
+		return err
 	}
-	d, err := imp.writeBatch(ctx)
-	if err != nil {
-		imp.err = fmt.Errorf("import manifest %s: rows %d-%d: %w", imp.m.Path, imp.firstRow(), imp.lastRow(), err)
-		return imp.err
-	}
-	imp.res.add(d)
-	imp.reqs, imp.rejs = imp.reqs[:0], imp.rejs[:0]
+	imp.startBatch(ctx)
 	return nil
 }
 
-func (imp *Importer) writeBatch(ctx context.Context) (ImportResult, error) {
-	var d ImportResult
-	tx, err := imp.s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return d, fmt.Errorf("begin: %w", err)
+// startBatch hands the queued rows to a goroutine that writes them in one
+// transaction. The previous batch must have been waited for.
+func (imp *Importer) startBatch(ctx context.Context) {
+	if imp.inflight != nil {
+		panic("checkpoint: import batch started while another is in flight")
 	}
-	defer tx.Rollback()
-	if err := checkLock(ctx, tx, imp.runID); err != nil {
-		return d, err
+	if imp.buf.len() == 0 {
+		return
 	}
-	// The driver watches a cancellable context with a goroutine per
-	// statement, which costs more than the insert itself; the rows are
-	// written under a context that cannot be cancelled, checking ctx
-	// between rows instead.
-	rowCtx := context.WithoutCancel(ctx)
-	w, err := prepareImport(rowCtx, imp.s, tx, imp.manifestID, imp.runID, dbTime(imp.s.opts.Now()))
-	if err != nil {
-		return d, err
+	p := imp.buf
+	imp.buf, imp.spare = imp.spare, nil
+	done := make(chan written, 1)
+	imp.inflight = done
+	go func() {
+		d, err := imp.s.writeBatch(ctx, imp.runID, imp.manifestID, p)
+		done <- written{p: p, d: d, err: err}
+	}()
+}
+
+// wait waits for the batch in flight, if any, and counts it once it has
+// committed. A failed batch is sticky: the Importer is unusable.
+func (imp *Importer) wait() error {
+	if imp.inflight == nil {
+		return nil
 	}
-	defer w.close()
-	if err := w.requests(ctx, rowCtx, imp.reqs, &d); err != nil {
-		return d, err
+	w := <-imp.inflight
+	imp.inflight = nil
+	if w.err != nil {
+		imp.err = fmt.Errorf("import manifest %s: %s: %w", imp.m.Path, w.p.rows(), w.err)
+		return imp.err
 	}
-	for _, r := range imp.rejs {
-		if err := ctx.Err(); err != nil {
-			return d, err
-		}
-		if err := w.reject(rowCtx, r); err != nil {
-			return d, fmt.Errorf("row %d: %w", r.SourceRow, err)
-		}
-		d.Rejected++
-	}
-	if err := tx.Commit(); err != nil {
-		return d, fmt.Errorf("commit: %w", err)
-	}
-	return d, nil
+	imp.res.add(w.d)
+	w.p.reset()
+	imp.spare = w.p
+	return nil
 }
 
 func (imp *Importer) markLoaded(ctx context.Context, rows int) error {
@@ -255,20 +218,6 @@ func (imp *Importer) markLoaded(ctx context.Context, rows int) error {
 	return nil
 }
 
-func (imp *Importer) firstRow() int {
-	if len(imp.reqs) > 0 {
-		return imp.reqs[0].Source.Row
-	}
-	return imp.rejs[0].SourceRow
-}
-
-func (imp *Importer) lastRow() int {
-	if len(imp.rejs) > 0 {
-		return imp.rejs[len(imp.rejs)-1].SourceRow
-	}
-	return imp.reqs[len(imp.reqs)-1].Source.Row
-}
-
 // checkRequest refuses what a manifest reader must never produce.
 func checkRequest(r batch.Request) error {
 	switch {
@@ -280,14 +229,6 @@ func checkRequest(r batch.Request) error {
 		return fmt.Errorf("request %s: neither email nor user id", r.ID)
 	case r.Source.Row <= 0:
 		return fmt.Errorf("request %s: no source row", r.ID)
-	}
-	return nil
-}
-
-func attachManifest(ctx context.Context, tx *sql.Tx, runID string, manifestID int64, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO run_manifests (run_id, manifest_id, attached_at)
-		VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, runID, manifestID, dbTime(now)); err != nil {
-		return fmt.Errorf("link manifest to run: %w", err)
 	}
 	return nil
 }

@@ -16,11 +16,38 @@ import (
 const chunkRows = 100
 
 // requestCols are the columns an import writes, in bind order.
-const requestCols = 13
+const requestCols = 12
+
+// The statements every import batch runs. Full chunks recur, so they are
+// prepared once per Store (before any transaction: the writer has one
+// connection) and bound to each batch's transaction.
+var (
+	insertQuery = insertSQL(chunkRows)
+	lookupQuery = lookupSQL(chunkRows)
+	// missingQuery lists the keys in [?1, ?2] no request has: the rows of
+	// a chunk that were not inserted.
+	missingQuery = `WITH RECURSIVE k(id) AS (SELECT ?1 UNION ALL SELECT id + 1 FROM k WHERE id < ?2)
+		SELECT id FROM k WHERE NOT EXISTS (SELECT 1 FROM requests WHERE req_id = k.id)`
+	rejectQuery = `INSERT INTO rejects (manifest_id, source_file, source_row, request_id, column_name,
+		reason, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	importQueries = []string{insertQuery, lookupQuery, missingQuery, rejectQuery}
+)
+
+func insertSQL(n int) string {
+	return `INSERT INTO requests (req_id, request_id, request_type, email, user_id, submitted_at,
+		due_at, content_hash, source_row, manifest_id, created_at, updated_at) VALUES ` +
+		placeholders(n, requestCols) + " ON CONFLICT (request_id) DO NOTHING"
+}
+
+func lookupSQL(n int) string {
+	return `SELECT r.req_id, r.request_id, r.content_hash, m.path, r.source_row, r.manifest_id
+		FROM requests r JOIN manifests m ON m.manifest_id = r.manifest_id
+		WHERE r.request_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
 
 // importWriter writes one import batch inside its transaction.
 type importWriter struct {
-	s          *Store
+	shared     map[string]*sql.Stmt // prepared on the writer, by query text
 	tx         *sql.Tx
 	manifestID int64
 	runID      string
@@ -28,10 +55,12 @@ type importWriter struct {
 	nextReqID  int64 // requests append: the key the next new request gets
 
 	stmts map[string]*sql.Stmt // this transaction's statements, by query text
+	args  []any                // reused between chunks
 }
 
-func prepareImport(ctx context.Context, s *Store, tx *sql.Tx, manifestID int64, runID string, now int64) (*importWriter, error) {
-	w := &importWriter{s: s, tx: tx, manifestID: manifestID, runID: runID, now: now, stmts: map[string]*sql.Stmt{}}
+func prepareImport(ctx context.Context, shared map[string]*sql.Stmt, tx *sql.Tx, manifestID int64, runID string, now int64) (*importWriter, error) {
+	w := &importWriter{shared: shared, tx: tx, manifestID: manifestID, runID: runID, now: now,
+		stmts: map[string]*sql.Stmt{}}
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(req_id), 0) + 1 FROM requests").Scan(&w.nextReqID); err != nil {
 		return nil, fmt.Errorf("read next request key: %w", err)
 	}
@@ -44,18 +73,14 @@ func (w *importWriter) close() {
 	}
 }
 
-// stmt returns query prepared in the transaction. A query that recurs
-// across batches (a full chunk's) is prepared once per Store and reused.
-func (w *importWriter) stmt(ctx context.Context, query string, recurs bool) (*sql.Stmt, error) {
+// stmt returns query ready in the transaction: bound from the shared
+// statements when it is one, else prepared for this transaction.
+func (w *importWriter) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[query]; ok {
 		return st, nil
 	}
 	var st *sql.Stmt
-	if recurs {
-		shared, err := w.s.prepared(ctx, query)
-		if err != nil {
-			return nil, err
-		}
+	if shared, ok := w.shared[query]; ok {
 		st = w.tx.StmtContext(ctx, shared)
 	} else {
 		var err error
@@ -67,129 +92,171 @@ func (w *importWriter) stmt(ctx context.Context, query string, recurs bool) (*sq
 	return st, nil
 }
 
-// known is what the ledger holds of a request, for matching a new row.
-type known struct {
-	reqID      int64 // 0 until inserted
-	hash       []byte
-	first      batch.SourceRef
-	manifestID int64
-}
-
-// requests stores rs, chunkRows at a time: each row becomes a new request
-// (its first source), one more source of a request with the same content,
-// or a conflict reject when its ID is taken by other content. A row already
-// recorded adds nothing. Statements run under rowCtx;
-// ctx is checked between chunks.
-func (w *importWriter) requests(ctx, rowCtx context.Context, rs []batch.Request, d *ImportResult) error {
+// requests stores rs, whose content hashes are hashes, chunkRows at a
+// time. Statements run under rowCtx; ctx is checked between chunks.
+func (w *importWriter) requests(ctx, rowCtx context.Context, rs []batch.Request, hashes [][]byte, d *ImportResult) error {
 	for len(rs) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n := min(len(rs), chunkRows)
-		if err := w.chunk(rowCtx, rs[:n], d); err != nil {
+		if err := w.chunk(rowCtx, rs[:n], hashes[:n], d); err != nil {
 			return fmt.Errorf("rows %d-%d: %w", rs[0].Source.Row, rs[n-1].Source.Row, err)
 		}
-		rs = rs[n:]
+		rs, hashes = rs[n:], hashes[n:]
 	}
 	return nil
 }
 
-func (w *importWriter) chunk(ctx context.Context, rs []batch.Request, d *ImportResult) error {
-	ids := make([]string, len(rs))
-	for i, r := range rs {
-		ids[i] = r.ID
-	}
-	full := len(rs) == chunkRows
-	seen, err := w.lookup(ctx, ids, full)
+// chunk inserts every row of rs whose request ID is new, row i with key
+// first+i: the common case for a new manifest is that all are. Each row
+// that was not inserted is looked up to tell whether it is this very row
+// read before (unchanged), another row of a request with the same content
+// (one more source: merged within this manifest, unchanged from another),
+// or a request ID taken by other content (a conflict, stored as a reject).
+func (w *importWriter) chunk(ctx context.Context, rs []batch.Request, hashes [][]byte, d *ImportResult) error {
+	first := w.nextReqID
+	w.nextReqID += int64(len(rs))
+	inserted, err := w.insert(ctx, rs, hashes, first)
 	if err != nil {
 		return err
 	}
-	type source struct {
-		row int
-		id  string
+	d.Added += inserted
+	if inserted == len(rs) {
+		return nil
 	}
-	var (
-		fresh   []batch.Request
-		sources []source
-		hashes  = make(map[string][]byte, len(rs))
-	)
-	for _, r := range rs {
-		h, err := contentHash(r)
-		if err != nil {
-			return err
-		}
+	missing, err := w.missing(ctx, first, first+int64(len(rs))-1)
+	if err != nil {
+		return err
+	}
+	if len(missing) != len(rs)-inserted {
+		return fmt.Errorf("%d rows not inserted, but %d keys unused", len(rs)-inserted, len(missing))
+	}
+	others := make([]batch.Request, len(missing))
+	for j, i := range missing {
+		others[j] = rs[i]
+	}
+	seen, err := w.lookup(ctx, others)
+	if err != nil {
+		return err
+	}
+	var sources []any
+	for _, i := range missing {
+		r := rs[i]
 		k, ok := seen[r.ID]
-		if !ok {
-			seen[r.ID] = &known{hash: h, first: r.Source, manifestID: w.manifestID}
-			fresh = append(fresh, r)
-			hashes[r.ID] = h
-			d.Added++
-			continue
-		}
-		if !bytes.Equal(k.hash, h) {
+		switch {
+		case !ok:
+			return fmt.Errorf("request %s neither inserted nor found", r.ID)
+		case !bytes.Equal(k.hash, hashes[i]):
 			d.Conflicts++
 			if err := w.reject(ctx, conflict(r, k.first)); err != nil {
 				return err
 			}
-			continue
-		}
-		sameManifest := k.manifestID == w.manifestID
-		if sameManifest && k.first.Row == r.Source.Row {
+		case k.manifestID == w.manifestID && k.first.Row == r.Source.Row:
 			d.Unchanged++ // this very row, read again
-			continue
+		default:
+			if k.manifestID == w.manifestID {
+				d.Merged++
+			} else {
+				d.Unchanged++
+			}
+			sources = append(sources, w.manifestID, r.Source.Row, k.reqID)
 		}
-		if sameManifest {
-			d.Merged++
-		} else {
-			d.Unchanged++
-		}
-		sources = append(sources, source{r.Source.Row, r.ID})
-	}
-	if err := w.insert(ctx, fresh, hashes, seen, full && len(fresh) == chunkRows); err != nil {
-		return err
 	}
 	if len(sources) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 3*len(sources))
-	for _, s := range sources {
-		args = append(args, w.manifestID, s.row, seen[s.id].reqID)
-	}
 	st, err := w.stmt(ctx, "INSERT INTO request_sources (manifest_id, source_row, req_id) VALUES "+
-		placeholders(len(sources), 3)+" ON CONFLICT DO NOTHING", false)
+		placeholders(len(sources)/3, 3)+" ON CONFLICT DO NOTHING")
 	if err != nil {
 		return err
 	}
-	if _, err := st.ExecContext(ctx, args...); err != nil {
+	if _, err := st.ExecContext(ctx, sources...); err != nil {
 		return fmt.Errorf("insert sources: %w", err)
 	}
 	return nil
 }
 
-// lookup returns what the ledger holds of the requests with these IDs.
-func (w *importWriter) lookup(ctx context.Context, ids []string, recurs bool) (map[string]*known, error) {
-	st, err := w.stmt(ctx, `SELECT req_id, request_id, content_hash, source_file, source_row, manifest_id
-		FROM requests WHERE request_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", recurs)
+// insert inserts the rows whose request ID is not in the ledger (nor
+// earlier in rs), row i with key first+i, and says how many it inserted.
+func (w *importWriter) insert(ctx context.Context, rs []batch.Request, hashes [][]byte, first int64) (int, error) {
+	st, err := w.stmt(ctx, insertSQL(len(rs)))
+	if err != nil {
+		return 0, err
+	}
+	w.args = w.args[:0]
+	for i, r := range rs {
+		w.args = append(w.args, first+int64(i), r.ID, string(r.Type), r.Email, r.UserID, nullTime(r.SubmittedAt),
+			nullTime(r.DueAt), hashes[i], r.Source.Row, w.manifestID, w.now, w.now)
+	}
+	res, err := st.ExecContext(ctx, w.args...)
+	if err != nil {
+		return 0, fmt.Errorf("insert requests: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("insert requests: %w", err)
+	}
+	return int(n), nil
+}
+
+// missing returns the offsets from lo of the keys in [lo, hi] that no
+// request has.
+func (w *importWriter) missing(ctx context.Context, lo, hi int64) ([]int, error) {
+	st, err := w.stmt(ctx, missingQuery)
 	if err != nil {
 		return nil, err
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+	rows, err := st.QueryContext(ctx, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("find rows not inserted: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, args...)
+	defer rows.Close()
+	var offsets []int
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find rows not inserted: %w", err)
+		}
+		offsets = append(offsets, int(id-lo))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find rows not inserted: %w", err)
+	}
+	return offsets, nil
+}
+
+// known is what the ledger holds of a request, for matching a row.
+type known struct {
+	reqID      int64
+	hash       []byte
+	first      batch.SourceRef
+	manifestID int64
+}
+
+// lookup returns what the ledger holds of the requests of rs, by ID.
+func (w *importWriter) lookup(ctx context.Context, rs []batch.Request) (map[string]known, error) {
+	st, err := w.stmt(ctx, lookupSQL(len(rs)))
+	if err != nil {
+		return nil, err
+	}
+	w.args = w.args[:0]
+	for _, r := range rs {
+		w.args = append(w.args, r.ID)
+	}
+	rows, err := st.QueryContext(ctx, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("look up requests: %w", err)
 	}
 	defer rows.Close()
-	seen := make(map[string]*known, len(ids))
+	seen := make(map[string]known, len(rs))
 	for rows.Next() {
 		var k known
 		var id string
 		if err := rows.Scan(&k.reqID, &id, &k.hash, &k.first.File, &k.first.Row, &k.manifestID); err != nil {
 			return nil, fmt.Errorf("look up requests: %w", err)
 		}
-		seen[id] = &k
+		seen[id] = k
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("look up requests: %w", err)
@@ -197,34 +264,8 @@ func (w *importWriter) lookup(ctx context.Context, ids []string, recurs bool) (m
 	return seen, nil
 }
 
-// insert appends new requests, giving each the next key, and records the
-// key in seen.
-func (w *importWriter) insert(ctx context.Context, rs []batch.Request, hashes map[string][]byte, seen map[string]*known, recurs bool) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	st, err := w.stmt(ctx, `INSERT INTO requests (req_id, request_id, request_type, email, user_id, submitted_at,
-		due_at, content_hash, source_file, source_row, manifest_id, created_at, updated_at) VALUES `+
-		placeholders(len(rs), requestCols), recurs)
-	if err != nil {
-		return err
-	}
-	args := make([]any, 0, requestCols*len(rs))
-	for _, r := range rs {
-		seen[r.ID].reqID = w.nextReqID
-		args = append(args, w.nextReqID, r.ID, string(r.Type), r.Email, r.UserID, nullTime(r.SubmittedAt),
-			nullTime(r.DueAt), hashes[r.ID], r.Source.File, r.Source.Row, w.manifestID, w.now, w.now)
-		w.nextReqID++
-	}
-	if _, err := st.ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("insert requests: %w", err)
-	}
-	return nil
-}
-
 func (w *importWriter) reject(ctx context.Context, r batch.Reject) error {
-	st, err := w.stmt(ctx, `INSERT INTO rejects (manifest_id, source_file, source_row, request_id, column_name,
-		reason, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, true)
+	st, err := w.stmt(ctx, rejectQuery)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ type RequestRecord struct {
 const openPage = 500
 
 const selectRequest = `SELECT r.request_id, r.request_type, r.email, r.user_id, r.submitted_at, r.due_at,
-	r.source_file, r.source_row, m.sha256, r.state, r.detail, r.attempts, r.last_error_class, r.last_error,
+	m.path, r.source_row, m.sha256, r.state, r.detail, r.attempts, r.last_error_class, r.last_error,
 	r.created_at, r.updated_at, r.completed_at, coalesce(r.last_run_id, '')
 	FROM requests r JOIN manifests m ON m.manifest_id = r.manifest_id`
 

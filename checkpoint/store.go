@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,20 +19,24 @@ import (
 // Defaults for Options.
 const (
 	DefaultStaleLockAfter = 2 * time.Minute
-	DefaultImportBatch    = 1000
+	DefaultImportBatch    = 10000
 )
 
 // writerParams configure the one writer connection. Every pragma is in the
 // DSN so that it applies to each connection the driver opens; WAL is
 // verified after connecting. _txlock=immediate makes every transaction take
 // the write lock at BEGIN, so two writers queue on busy_timeout instead of
-// failing with SQLITE_BUSY when one upgrades a read.
+// failing with SQLITE_BUSY when one upgrades a read. temp_store(memory)
+// keeps SQLite's temporary files (statement journals, sorts), which would
+// hold personal data, off the disk, and an 8 MiB page cache holds the
+// request-ID index of a large ledger.
 const writerParams = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-	"&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	"&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate" +
+	"&_pragma=temp_store(memory)&_pragma=cache_size(-8192)"
 
 // readerParams configure the read-only pool: SQLite opens the file
 // read-only, so a bug cannot write through it.
-const readerParams = "mode=ro&_pragma=busy_timeout(5000)"
+const readerParams = "mode=ro&_pragma=busy_timeout(5000)&_pragma=temp_store(memory)"
 
 // readerConns bounds the read-only pool.
 const readerConns = 4
@@ -49,7 +54,10 @@ type Options struct {
 	StaleLockAfter time.Duration
 
 	// ImportBatch is how many manifest rows an Importer writes per
-	// transaction. Default DefaultImportBatch.
+	// transaction. Default DefaultImportBatch: with random request ids
+	// each transaction rewrites most of the request-ID index it touches,
+	// so 10,000 rows load a million rows 1.5x faster than 1,000, while a
+	// crash still costs only re-reading the rows not yet committed.
 	ImportBatch int
 
 	// MustExist makes Open fail (with an error wrapping fs.ErrNotExist)
@@ -140,7 +148,7 @@ func open(ctx context.Context, path string, opts Options) (*Store, error) {
 		path: abs, opts: opts, log: opts.Logger,
 		host: host, pid: os.Getpid(), alive: processAlive,
 	}
-	if s.db, err = sql.Open("sqlite", dsn(abs, writerParams+os.Getenv("CTDSR_XP"))); err != nil {
+	if s.db, err = sql.Open("sqlite", dsn(abs, writerParams)); err != nil {
 		return nil, fmt.Errorf("open writer: %w", err)
 	}
 	s.db.SetMaxOpenConns(1)
@@ -180,22 +188,26 @@ func (s *Store) init(ctx context.Context) error {
 	return nil
 }
 
-// prepared returns query prepared on the writer, preparing it once.
-func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+// prepared returns the queries prepared on the writer, preparing each
+// once. It must not be called inside a writer transaction: preparing
+// needs the writer's one connection.
+func (s *Store) prepared(ctx context.Context, queries []string) (map[string]*sql.Stmt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st, ok := s.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := s.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
 	if s.stmts == nil {
 		s.stmts = map[string]*sql.Stmt{}
 	}
-	s.stmts[query] = st
-	return st, nil
+	for _, q := range queries {
+		if _, ok := s.stmts[q]; ok {
+			continue
+		}
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		s.stmts[q] = st
+	}
+	return maps.Clone(s.stmts), nil
 }
 
 // Path is the ledger's absolute path.

@@ -51,8 +51,9 @@ CREATE TABLE run_manifests (
     PRIMARY KEY (run_id, manifest_id)
 ) STRICT, WITHOUT ROWID;
 
--- One row per data-subject request. manifest_id and source_* say where it
--- was first read; content_hash is batch.Request.ContentHash (32 bytes).
+-- One row per data-subject request. manifest_id and source_row say where it
+-- was first read (the file is the manifest's path); content_hash is
+-- batch.Request.ContentHash (32 bytes).
 -- req_id is an internal key: new requests append to the table, and only the
 -- narrow request_id index takes random inserts.
 CREATE TABLE requests (
@@ -64,7 +65,6 @@ CREATE TABLE requests (
     submitted_at     INTEGER,
     due_at           INTEGER,
     content_hash     BLOB NOT NULL CHECK (length(content_hash) = 32),
-    source_file      TEXT NOT NULL,
     source_row       INTEGER NOT NULL,
     manifest_id      INTEGER NOT NULL REFERENCES manifests (manifest_id),
     state            TEXT NOT NULL DEFAULT 'pending',

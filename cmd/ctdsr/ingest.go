@@ -87,6 +87,7 @@ func importOne(ctx context.Context, store *checkpoint.Store, runID, path, sum st
 	if err != nil {
 		return manifestSummary{}, checkpoint.ImportResult{}, fmt.Errorf("ledger: %w", err)
 	}
+	defer imp.Close() // waits for a batch still being written if the read fails
 	info, err := manifest.Read(ctx, path, opts, func(r manifest.Row) error {
 		if r.Reject != nil {
 			return imp.Reject(ctx, *r.Reject)

@@ -1,0 +1,80 @@
+package checkpoint_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
+	"github.com/ctdsr/ctdsr/checkpoint"
+)
+
+func TestCounts(t *testing.T) {
+	clk := newClock(day0)
+	st := mustOpen(t, filepath.Join(t.TempDir(), "ledger.db"), checkpoint.Options{Now: clk.Now})
+	runID := mustBeginRun(t, st)
+
+	due := func(r batch.Request, submitted time.Time, dueIn time.Duration) batch.Request {
+		r.SubmittedAt, r.DueAt = submitted, day0.Add(dueIn)
+		return r
+	}
+	del := func(id string, row int) batch.Request {
+		return batch.Request{ID: id, Type: batch.Deletion, UserID: "u-" + id, Source: batch.SourceRef{File: "a.csv", Row: row}}
+	}
+	mustImport(t, st, runID, manifestInfo("a.csv", "a"), []batch.Request{
+		due(req("A1", "a@example.com", "a.csv", 2), day0.Add(-40*24*time.Hour), -10*24*time.Hour), // overdue
+		due(req("A2", "b@example.com", "a.csv", 3), day0.Add(-50*24*time.Hour), -20*24*time.Hour), // overdue, but done
+		due(req("A3", "c@example.com", "a.csv", 4), day0.Add(-27*24*time.Hour), 3*24*time.Hour),   // due soon
+		due(req("A4", "d@example.com", "a.csv", 5), day0, 30*24*time.Hour),                        // due later
+		due(del("D1", 6), day0.Add(-31*24*time.Hour), -24*time.Hour),                              // overdue
+		del("D2", 7), // no dates: open, neither overdue nor due soon
+	}, []batch.Reject{{SourceFile: "a.csv", SourceRow: 8, Reason: "no request id"}})
+	for id, s := range map[string]batch.Status{"A2": batch.StatusDone, "D2": batch.StatusDeleteSubmitted} {
+		if err := st.SetStatus(t.Context(), runID, id, s, "", day0); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c, err := st.Counts(t.Context(), 7*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantByStatus := []checkpoint.StatusCount{
+		{Type: batch.Access, Status: batch.StatusDone, N: 1},
+		{Type: batch.Access, Status: batch.StatusPending, N: 3},
+		{Type: batch.Deletion, Status: batch.StatusDeleteSubmitted, N: 1},
+		{Type: batch.Deletion, Status: batch.StatusPending, N: 1},
+	}
+	if !slices.Equal(c.ByStatus, wantByStatus) {
+		t.Errorf("ByStatus = %+v, want %+v", c.ByStatus, wantByStatus)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want int
+	}{
+		{"Requests", c.Requests, 6}, {"Open", c.Open, 5}, {"Overdue", c.Overdue, 2}, {"DueSoon", c.DueSoon, 1},
+		{"Manifests", c.Manifests, 1}, {"Rejects", c.Rejects, 1}, {"Runs", c.Runs, 1},
+	} {
+		if f.got != f.want {
+			t.Errorf("%s = %d, want %d", f.name, f.got, f.want)
+		}
+	}
+	if c.OldestOpenID != "A1" || !c.OldestOpenAt.Equal(day0.Add(-40*24*time.Hour)) {
+		t.Errorf("oldest open = %s at %v, want A1 at %v", c.OldestOpenID, c.OldestOpenAt, day0.Add(-40*24*time.Hour))
+	}
+	if c.Lock == nil || c.Lock.RunID != runID || c.LastRun == nil || c.LastRun.RunID != runID || c.LastRun.Outcome != "" {
+		t.Errorf("lock %+v, last run %+v; want both the running %s", c.Lock, c.LastRun, runID)
+	}
+}
+
+func TestCountsOfANewLedger(t *testing.T) {
+	st := mustOpen(t, filepath.Join(t.TempDir(), "ledger.db"), checkpoint.Options{})
+	c, err := st.Counts(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Requests != 0 || c.ByStatus != nil || c.OldestOpenID != "" || c.LastRun != nil || c.Lock != nil {
+		t.Errorf("Counts of a new ledger = %+v, want all zero", c)
+	}
+}
