@@ -5,9 +5,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 
-# Fuzz targets run briefly in `make test`: package|target pairs.
-FUZZ_TARGETS ?= ./batch/manifest|FuzzReadCSV ./batch/manifest|FuzzReadParquet ./batch/manifest|FuzzReadXLSX \
-                ./clevertap|FuzzCheckResponse ./clevertap|FuzzParseTS
+# Fuzz targets run briefly in `make test`: package:target pairs.
+FUZZ_TARGETS ?= ./batch/manifest:FuzzReadCSV ./batch/manifest:FuzzReadParquet ./batch/manifest:FuzzReadXLSX \
+                ./clevertap:FuzzCheckResponse ./clevertap:FuzzParseTS
 
 .PHONY: build test vet race fuzz bench demo fmt clean
 
@@ -25,7 +25,7 @@ race:
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%|*}; name=$${t##*|}; \
+		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 20x $$pkg || exit 1; \
 	done
