@@ -1,0 +1,59 @@
+package manifesttest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// WriteBigCSV writes a compliance-team-style CSV manifest of n data rows to
+// path, for benchmarks: odd header spellings, CRLF, alternating access and
+// deletion rows; every 100th row has a bad email (rejected) and every
+// 100th, offset by 50, repeats the row before it (merged).
+func WriteBigCSV(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.WriteString("Ticket ID,Request,E-mail,Customer ID,Received At,Notes\r\n")
+	types := [2]string{"access", "Right to be forgotten"}
+	for i := range n {
+		id := i
+		if i%100 == 50 {
+			id = i - 1
+		}
+		email := "user" + strconv.Itoa(id) + "@example.com"
+		if i%100 == 99 {
+			email = "user" + strconv.Itoa(id)
+		}
+		fmt.Fprintf(w, "REQ-%08d,%s,%s,cust-%d,2026-01-05T09:00:00Z,\"note, with a comma\"\r\n", id, types[id%2], email, id)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ResetPeakRSS resets the process's peak resident set (VmHWM), so that
+// PeakRSS measures what follows, not the set-up. Linux only.
+func ResetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// PeakRSS returns the process's peak resident set in bytes (VmHWM), or 0
+// where /proc is not available.
+func PeakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+			kb, _ := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
