@@ -32,6 +32,15 @@ func ReportStatus(st batch.Status) string {
 	return string(st)
 }
 
+// reportDetail is a request's detail as the reports show it: a pending
+// request whose last attempt failed says so.
+func reportDetail(st batch.Status, detail string, attempts int, errClass, errMsg string) string {
+	if st == batch.StatusPending && errMsg != "" {
+		return fmt.Sprintf("attempt %d failed (%s): %s; the next run tries again", attempts, errClass, errMsg)
+	}
+	return detail
+}
+
 // ReportRequests renders requests.parquet rows in request-ID order.
 func (s *Store) ReportRequests(ctx context.Context, runID string, fn func(report.RequestRow) error) error {
 	q := runSet + `SELECT r.request_id, r.request_type, r.email, r.user_id, r.state, r.detail, r.attempts,
@@ -55,9 +64,7 @@ func (s *Store) ReportRequests(ctx context.Context, runID string, fn func(report
 			return err
 		}
 		row.Status = ReportStatus(st)
-		if st == batch.StatusPending && errMsg != "" {
-			row.Detail = fmt.Sprintf("attempt %d failed (%s): %s; the next run tries again", attempts, errClass, errMsg)
-		}
+		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg)
 		row.SubmittedAt, row.DueAt, row.CompletedAt = timePtr(submitted), timePtr(due), timePtr(completed)
 		return fn(row)
 	})
@@ -111,7 +118,8 @@ func (s *Store) ReportEvents(ctx context.Context, runID string, fn func(report.E
 
 // ReportDeletions renders deletion_report.parquet rows in request-ID order.
 func (s *Store) ReportDeletions(ctx context.Context, runID string, fn func(report.DeletionRow) error) error {
-	q := runSet + `SELECT r.request_id, r.email, r.user_id, r.state, r.detail, coalesce(d.object_ids, '[]'),
+	q := runSet + `SELECT r.request_id, r.email, r.user_id, r.state, r.detail, r.attempts, r.last_error_class,
+		r.last_error, coalesce(d.object_ids, '[]'),
 		d.delete_requested_at, CASE WHEN r.state = 'verified' THEN r.completed_at END,
 		coalesce(d.checks, 0), d.last_checked_at
 		FROM requests r JOIN run_set USING (request_id) LEFT JOIN deletions d ON d.request_id = r.request_id
@@ -120,17 +128,19 @@ func (s *Store) ReportDeletions(ctx context.Context, runID string, fn func(repor
 		var (
 			row                       report.DeletionRow
 			st                        batch.Status
-			ids                       string
+			attempts                  int
+			errClass, errMsg, ids     string
 			requested, verified, last sql.NullInt64
 		)
-		if err := rows.Scan(&row.RequestID, &row.Email, &row.UserID, &st, &row.Detail, &ids,
-			&requested, &verified, &row.Checks, &last); err != nil {
+		if err := rows.Scan(&row.RequestID, &row.Email, &row.UserID, &st, &row.Detail, &attempts, &errClass, &errMsg,
+			&ids, &requested, &verified, &row.Checks, &last); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(ids), &row.ObjectIDs); err != nil {
 			return fmt.Errorf("request %s: object ids: %w", row.RequestID, err)
 		}
 		row.Status = ReportStatus(st)
+		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg)
 		row.DeleteRequestedAt, row.VerifiedAt, row.LastCheckedAt = timePtr(requested), timePtr(verified), timePtr(last)
 		return fn(row)
 	})

@@ -139,29 +139,13 @@ func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f ba
 // update runs change on one request in one transaction, after checking
 // that the run holds the ledger and the request exists.
 func (s *Store) update(ctx context.Context, runID, requestID string, change func(*sql.Tx, batch.RequestType) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := checkLock(ctx, tx, runID); err != nil {
-		return err
-	}
-	var t batch.RequestType
-	err = tx.QueryRowContext(ctx, "SELECT request_type FROM requests WHERE request_id = ?", requestID).Scan(&t)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrUnknownRequest
-	}
-	if err != nil {
-		return fmt.Errorf("read request: %w", err)
-	}
-	if err := change(tx, t); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return s.inTx(ctx, runID, func(tx *sql.Tx) error {
+		t, err := requestType(ctx, tx, requestID)
+		if err != nil {
+			return err
+		}
+		return change(tx, t)
+	})
 }
 
 // scanner is a *sql.Row or *sql.Rows.

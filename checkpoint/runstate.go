@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -99,7 +100,10 @@ func (s *Store) openDeletions(ctx context.Context, index map[string]*batch.Work)
 
 // SaveProfiles replaces the access bundle's profiles of a request.
 func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profiles []batch.FoundProfile) error {
-	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, _ batch.RequestType) error {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
+		if t != batch.Access {
+			return fmt.Errorf("request is a %s request, not an access request", t)
+		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM access_profiles WHERE request_id = ?", requestID); err != nil {
 			return err
 		}
@@ -125,7 +129,8 @@ func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profi
 }
 
 // SaveEvents commits the complete export of each (request, event name) in
-// one transaction, replacing anything an interrupted earlier attempt left.
+// one transaction, replacing anything an interrupted earlier attempt left;
+// when one batch fails (an unknown or deletion request) none is saved.
 // Events are stored in a canonical order, so the reports do not depend on
 // the order CleverTap returned them in.
 func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.EventBatch) error {
@@ -139,6 +144,13 @@ func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.Ev
 		}
 		defer insert.Close()
 		for _, b := range batches {
+			t, err := requestType(ctx, tx, b.RequestID)
+			if err != nil {
+				return fmt.Errorf("request %s: %w", b.RequestID, err)
+			}
+			if t != batch.Access {
+				return fmt.Errorf("request %s is a %s request, not an access request", b.RequestID, t)
+			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM access_events WHERE request_id = ? AND event_name = ?",
 				b.RequestID, b.EventName); err != nil {
 				return err
@@ -168,13 +180,18 @@ func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.Ev
 	return nil
 }
 
+// compareEvents is the canonical order of one name's events: time,
+// objectId, properties, then every other stored field, so that no two
+// distinguishable events tie.
 func compareEvents(a, b batch.Event) int {
 	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ObjectID, b.ObjectID),
-		cmp.Compare(a.EventPropsJSON, b.EventPropsJSON), cmp.Compare(a.SessionPropsJSON, b.SessionPropsJSON))
+		cmp.Compare(a.EventPropsJSON, b.EventPropsJSON), cmp.Compare(a.SessionPropsJSON, b.SessionPropsJSON),
+		cmp.Compare(a.Identity, b.Identity), cmp.Compare(a.Email, b.Email))
 }
 
-// PlanDeletion records (or widens) the ids a deletion sends, before they
-// are sent.
+// PlanDeletion records the ids a deletion sends, before they are sent. A
+// later plan replaces it whole: the caller passes every id, old and new,
+// when a verification widens the deletion.
 func (s *Store) PlanDeletion(ctx context.Context, runID, requestID string, plan batch.DeletionPlan) error {
 	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
 		if t != batch.Deletion {
@@ -213,8 +230,15 @@ func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestID
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				return fmt.Errorf("request %s has no deletion plan: %w", id, cmp.Or(err, ErrUnknownRequest))
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n != 1 {
+				if _, err := requestType(ctx, tx, id); err != nil {
+					return fmt.Errorf("request %s: %w", id, err)
+				}
+				return fmt.Errorf("request %s has no deletion plan", id)
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, attempts = 0,
 				last_error_class = '', last_error = '' WHERE request_id = ?`,
@@ -234,15 +258,31 @@ func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestID
 }
 
 // RecordCheck records one verification search and, when it settled the
-// request, its outcome.
+// request, its outcome. Only a deletion whose delete CleverTap accepted
+// and that is not settled yet can be checked.
 func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batch.Check) error {
 	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
+		if t != batch.Deletion {
+			return fmt.Errorf("request is an %s request, not a deletion", t)
+		}
 		if err := checkStatus(t, c.Status); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deletions SET checks = checks + 1, last_checked_at = ?,
-			next_check_at = ? WHERE request_id = ?`, dbTime(c.At), nullTime(c.Next), requestID); err != nil {
+		var st batch.Status
+		if err := tx.QueryRowContext(ctx, "SELECT state FROM requests WHERE request_id = ?", requestID).Scan(&st); err != nil {
+			return fmt.Errorf("read status: %w", err)
+		}
+		if st != batch.StatusDeleteSubmitted {
+			return fmt.Errorf("request is %s, not a delete awaiting verification", st)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE deletions SET checks = checks + 1, last_checked_at = ?,
+			next_check_at = ? WHERE request_id = ? AND delete_requested_at IS NOT NULL`,
+			dbTime(c.At), nullTime(c.Next), requestID)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return cmp.Or(err, errors.New("request has no accepted delete to verify"))
 		}
 		var completed any
 		if c.Status.Terminal(t, false) {
@@ -278,6 +318,19 @@ func (s *Store) inTx(ctx context.Context, runID string, fn func(*sql.Tx) error) 
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// requestType returns the type of request id, or ErrUnknownRequest.
+func requestType(ctx context.Context, tx *sql.Tx, id string) (batch.RequestType, error) {
+	var t batch.RequestType
+	err := tx.QueryRowContext(ctx, "SELECT request_type FROM requests WHERE request_id = ?", id).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrUnknownRequest
+	}
+	if err != nil {
+		return "", fmt.Errorf("read request: %w", err)
+	}
+	return t, nil
 }
 
 // touch records that run runID changed a request, which puts it in the
