@@ -1,8 +1,6 @@
 package checkpoint_test
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/ctdsr/ctdsr/batch"
 	"github.com/ctdsr/ctdsr/batch/manifest"
+	"github.com/ctdsr/ctdsr/batch/manifest/manifesttest"
 	"github.com/ctdsr/ctdsr/checkpoint"
 )
 
@@ -38,7 +37,7 @@ func BenchmarkImport1M(b *testing.B) {
 				b.StopTimer()
 				st := mustOpen(b, filepath.Join(b.TempDir(), "ledger.db"), checkpoint.Options{})
 				runID := mustBeginRun(b, st)
-				resetPeakRSS()
+				manifesttest.ResetPeakRSS()
 				cpu := cpuSeconds()
 				b.StartTimer()
 
@@ -61,7 +60,7 @@ func BenchmarkImport1M(b *testing.B) {
 					b.Fatalf("added %d, want %d", res.Added, benchRows)
 				}
 				b.ReportMetric(cpuSeconds()-cpu, "cpu-s")
-				b.ReportMetric(peakRSSMB(b), "peak-RSS-MB")
+				b.ReportMetric(float64(manifesttest.PeakRSS())/(1<<20), "peak-RSS-MB")
 				st.Close()
 				b.StartTimer()
 			}
@@ -91,12 +90,14 @@ func benchRequest(id string, i int) batch.Request {
 // -benchtime=1x; the goal is at most 15 s and 200 MB peak RSS on 2 cores.
 func BenchmarkLoadCSV1M(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "requests.csv")
-	writeBenchCSV(b, path, benchRows)
+	if err := manifesttest.WriteBigCSV(path, benchRows); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		b.StopTimer()
 		st := mustOpen(b, filepath.Join(b.TempDir(), "ledger.db"), checkpoint.Options{})
 		runID := mustBeginRun(b, st)
-		resetPeakRSS()
+		manifesttest.ResetPeakRSS()
 		cpu := cpuSeconds()
 		b.StartTimer()
 
@@ -129,41 +130,11 @@ func BenchmarkLoadCSV1M(b *testing.B) {
 				info.Rows, res, benchRows, benchRows-2*benchRows/100, benchRows/100, benchRows/100)
 		}
 		b.ReportMetric(cpuSeconds()-cpu, "cpu-s")
-		b.ReportMetric(peakRSSMB(b), "peak-RSS-MB")
+		b.ReportMetric(float64(manifesttest.PeakRSS())/(1<<20), "peak-RSS-MB")
 		st.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-}
-
-// writeBenchCSV writes n data rows: every 100th has a bad email (rejected)
-// and every 100th, offset by 50, repeats the row before it (merged).
-func writeBenchCSV(tb testing.TB, path string, n int) {
-	tb.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprint(w, "Ticket ID,Request,E-mail,Customer ID,Received At\r\n")
-	types := [2]string{"access", "erasure"}
-	for i := range n {
-		id := i
-		if i%100 == 50 {
-			id = i - 1
-		}
-		email := "user" + strconv.Itoa(id) + "@example.com"
-		if i%100 == 99 {
-			email = "user" + strconv.Itoa(id)
-		}
-		fmt.Fprintf(w, "REQ-%08d,%s,%s,cust-%d,2026-01-05T09:00:00Z\r\n", id, types[id%2], email, id)
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
 }
 
 func mustFileSHA256(tb testing.TB, path string) string {
@@ -178,28 +149,4 @@ func mustFileSHA256(tb testing.TB, path string) string {
 		tb.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// resetPeakRSS asks Linux to restart the VmHWM count; elsewhere it does
-// nothing and peakRSSMB reports the process's peak so far.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSSMB reads VmHWM (peak resident set size) in MiB.
-func peakRSSMB(tb testing.TB) float64 {
-	tb.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if f := bytes.Fields(sc.Bytes()); len(f) >= 2 && string(f[0]) == "VmHWM:" {
-			kb, err := strconv.ParseFloat(string(f[1]), 64)
-			if err != nil {
-				tb.Fatalf("parse VmHWM %q: %v", f[1], err)
-			}
-			return kb / 1024
-		}
-	}
-	return 0
 }
