@@ -13,19 +13,16 @@ import (
 // 100 strings. It answers success even when nothing matches; matching
 // profiles are marked and go after DeletionDelay on the sim clock.
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeBadRequest(w, "request body unreadable or over 1 MiB")
-		return
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		writeBadRequest(w, "Invalid JSON: the body must be a JSON object")
+	top, ok := readObject(w, r)
+	if !ok {
 		return
 	}
 	rawID, hasID := top["identity"]
 	rawGUID, hasGUID := top["guid"]
-	var ids []string
+	var (
+		ids []string
+		err error
+	)
 	switch {
 	case hasID && hasGUID:
 		writeBadRequest(w, "send either identity or guid, not both")
@@ -107,18 +104,12 @@ func stringOrList(raw json.RawMessage, max int) ([]string, error) {
 // with 1 to 100 strings. It validates and answers success; the demerge
 // itself is not modelled.
 func (s *Server) handleDemerge(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeBadRequest(w, "request body unreadable or over 1 MiB")
+	top, ok := readObject(w, r)
+	if !ok {
 		return
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		writeBadRequest(w, "Invalid JSON: the body must be a JSON object")
-		return
-	}
-	raw, ok := top["identities"]
-	if !ok || len(bytes.TrimSpace(raw)) == 0 || bytes.TrimSpace(raw)[0] != '[' {
+	raw, has := top["identities"]
+	if !has || len(bytes.TrimSpace(raw)) == 0 || bytes.TrimSpace(raw)[0] != '[' {
 		writeBadRequest(w, "identities must be an array of strings")
 		return
 	}
@@ -127,4 +118,20 @@ func (s *Server) handleDemerge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeSuccess(w)
+}
+
+// readObject reads a request body that must be a JSON object of at most
+// maxBody bytes; on failure it has already answered 400.
+func readObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeBadRequest(w, "request body unreadable or over 1 MiB")
+		return nil, false
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		writeBadRequest(w, "Invalid JSON: the body must be a JSON object")
+		return nil, false
+	}
+	return top, true
 }
