@@ -81,7 +81,7 @@ type Info struct {
 // context's error.
 func Read(ctx context.Context, path string, opts Options, fn func(Row) error) (Info, error) {
 	info := Info{Path: path, Types: map[batch.RequestType]int{}}
-	format, err := formatOf(path)
+	format, err := FormatOf(path)
 	if err != nil {
 		return info, &FileError{Path: path, Err: err}
 	}
@@ -144,7 +144,9 @@ func Read(ctx context.Context, path string, opts Options, fn func(Row) error) (I
 }
 
 // formatOf picks the format from the file name's extension.
-func formatOf(path string) (Format, error) {
+// FormatOf returns the manifest format a file name promises by its
+// extension; Read also checks the content against it.
+func FormatOf(path string) (Format, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".csv", ".tsv", ".txt":
 		return CSV, nil
@@ -196,6 +198,17 @@ func sniff(f *os.File, format Format) error {
 		return fmt.Errorf("%w: content is UTF-16 text; save it as CSV UTF-8", ErrUnsupported)
 	}
 	return nil
+}
+
+// HashFile returns the hex SHA-256 of the file at path: a manifest's
+// identity, as Info.SHA256 reports it after Read.
+func HashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return hashFile(f)
 }
 
 func hashFile(f *os.File) (string, error) {

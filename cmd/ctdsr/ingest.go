@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/ctdsr/ctdsr/batch/manifest"
 	"github.com/ctdsr/ctdsr/checkpoint"
@@ -43,7 +37,7 @@ type manifestSummary struct {
 func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []string, opts manifest.Options, log *slog.Logger) (ingestResult, error) {
 	var res ingestResult
 	for _, path := range paths {
-		sum, err := fileSHA256(path)
+		sum, err := manifest.HashFile(path)
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
@@ -83,7 +77,7 @@ func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []
 }
 
 func importOne(ctx context.Context, store *checkpoint.Store, runID, path, sum string, opts manifest.Options) (manifestSummary, checkpoint.ImportResult, error) {
-	imp, err := store.NewImporter(ctx, runID, checkpoint.ManifestInfo{SHA256: sum, Path: path, Format: formatOf(path)})
+	imp, err := store.NewImporter(ctx, runID, checkpoint.ManifestInfo{SHA256: sum, Path: path, Format: ledgerFormat(path)})
 	if err != nil {
 		return manifestSummary{}, checkpoint.ImportResult{}, fmt.Errorf("ledger: %w", err)
 	}
@@ -111,29 +105,12 @@ func importOne(ctx context.Context, store *checkpoint.Store, runID, path, sum st
 	return manifestSummary{Path: path, SHA256: sum, Format: string(info.Format), Rows: info.Rows, Unknown: info.UnknownColumns}, ir, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// formatOf is the manifest format by extension, for the ledger's record;
+// ledgerFormat is the manifest's format for the ledger's record;
 // manifest.Read decides and checks the real one.
-func formatOf(path string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv", ".tsv", ".txt":
-		return string(manifest.CSV)
-	case ".parquet":
-		return string(manifest.Parquet)
-	case ".xlsx":
-		return string(manifest.XLSX)
+func ledgerFormat(path string) string {
+	f, err := manifest.FormatOf(path)
+	if err != nil {
+		return "unknown"
 	}
-	return "unknown"
+	return string(f)
 }
