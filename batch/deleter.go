@@ -200,7 +200,12 @@ func (d *deleter) send(ctx context.Context, kind string, ids []string, owners ma
 	for _, w := range complete {
 		w.Status, w.DeleteRequestedAt, w.NextCheckAt = StatusDeleteSubmitted, at, next
 		if d.r.cfg.CompleteOnSubmit {
-			d.r.cfg.Progress.Finished.Add(1)
+			// Close it in the ledger too, so later runs and `ctdsr status`
+			// do not count it as open.
+			if err := d.r.finish(ctx, w.ID, StatusDeleteSubmitted,
+				"delete accepted by CleverTap; counted as done (--deletion-complete-on submit), not verified"); err != nil {
+				return err
+			}
 			continue
 		}
 		d.r.verifier.add(*w)

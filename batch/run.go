@@ -272,7 +272,9 @@ func (r *Runner) finish(ctx context.Context, id string, st Status, detail string
 	if err := r.cfg.Store.SetStatus(ctx, r.cfg.RunID, id, st, detail, r.cfg.Now()); err != nil {
 		return fatal("recording status of request %s: %w", id, err)
 	}
-	if st.Terminal(Access, false) { // every status finish is given ends a request
+	// finish is given statuses that end a request, and an accepted delete
+	// only when deletions complete on submit.
+	if st.Terminal(Deletion, r.cfg.CompleteOnSubmit) {
 		r.cfg.Progress.Finished.Add(1)
 	}
 	r.log.Debug("request status", "request_id", id, "status", st)

@@ -122,14 +122,14 @@ func countOpen(ctx context.Context, tx *sql.Tx, c *Counts, now, soon time.Time) 
 	return tx.QueryRowContext(ctx, `SELECT count(*),
 		coalesce(sum(due_at IS NOT NULL AND due_at < ?1), 0),
 		coalesce(sum(due_at IS NOT NULL AND due_at >= ?1 AND due_at < ?2), 0)
-		FROM requests WHERE state NOT IN `+terminalSQL, dbTime(now), dbTime(soon)).
+		FROM requests WHERE `+openSQL, dbTime(now), dbTime(soon)).
 		Scan(&c.Open, &c.Overdue, &c.DueSoon)
 }
 
 func oldestOpen(ctx context.Context, tx *sql.Tx, c *Counts) error {
 	var at sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT request_id, coalesce(submitted_at, created_at) AS t
-		FROM requests WHERE state NOT IN `+terminalSQL+` ORDER BY t, request_id LIMIT 1`).
+		FROM requests WHERE `+openSQL+` ORDER BY t, request_id LIMIT 1`).
 		Scan(&c.OldestOpenID, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil

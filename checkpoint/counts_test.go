@@ -29,11 +29,28 @@ func TestCounts(t *testing.T) {
 		due(req("A4", "d@example.com", "a.csv", 5), day0, 30*24*time.Hour),                        // due later
 		due(del("D1", 6), day0.Add(-31*24*time.Hour), -24*time.Hour),                              // overdue
 		del("D2", 7), // no dates: open, neither overdue nor due soon
-	}, []batch.Reject{{SourceFile: "a.csv", SourceRow: 8, Reason: "no request id"}})
-	for id, s := range map[string]batch.Status{"A2": batch.StatusDone, "D2": batch.StatusDeleteSubmitted} {
-		if err := st.SetStatus(t.Context(), runID, id, s, "", day0); err != nil {
-			t.Fatal(err)
-		}
+		due(del("D3", 8), day0.Add(-35*24*time.Hour), -5*24*time.Hour), // past due, but closed on submit
+	}, []batch.Reject{{SourceFile: "a.csv", SourceRow: 9, Reason: "no request id"}})
+	if err := st.SetStatus(t.Context(), runID, "A2", batch.StatusDone, "", day0); err != nil {
+		t.Fatal(err)
+	}
+	// D2's delete was accepted and awaits verification: still open.
+	if err := st.PlanDeletion(t.Context(), runID, "D2", batch.DeletionPlan{ObjectIDs: []string{"g-2"}, Profiles: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkDeleteSubmitted(t.Context(), runID, []string{"D2"}, day0, day0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// D3's was accepted by a run that counts a delete as done on submit:
+	// closed.
+	if err := st.PlanDeletion(t.Context(), runID, "D3", batch.DeletionPlan{ObjectIDs: []string{"g-3"}, Profiles: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkDeleteSubmitted(t.Context(), runID, []string{"D3"}, day0, day0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetStatus(t.Context(), runID, "D3", batch.StatusDeleteSubmitted, "counted as done on submit", day0); err != nil {
+		t.Fatal(err)
 	}
 
 	c, err := st.Counts(t.Context(), 7*24*time.Hour)
@@ -43,7 +60,7 @@ func TestCounts(t *testing.T) {
 	wantByStatus := []checkpoint.StatusCount{
 		{Type: batch.Access, Status: batch.StatusDone, N: 1},
 		{Type: batch.Access, Status: batch.StatusPending, N: 3},
-		{Type: batch.Deletion, Status: batch.StatusDeleteSubmitted, N: 1},
+		{Type: batch.Deletion, Status: batch.StatusDeleteSubmitted, N: 2},
 		{Type: batch.Deletion, Status: batch.StatusPending, N: 1},
 	}
 	if !slices.Equal(c.ByStatus, wantByStatus) {
@@ -53,7 +70,7 @@ func TestCounts(t *testing.T) {
 		name      string
 		got, want int
 	}{
-		{"Requests", c.Requests, 6}, {"Open", c.Open, 5}, {"Overdue", c.Overdue, 2}, {"DueSoon", c.DueSoon, 1},
+		{"Requests", c.Requests, 7}, {"Open", c.Open, 5}, {"Overdue", c.Overdue, 2}, {"DueSoon", c.DueSoon, 1},
 		{"Manifests", c.Manifests, 1}, {"Rejects", c.Rejects, 1}, {"Runs", c.Runs, 1},
 	} {
 		if f.got != f.want {

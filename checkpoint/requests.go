@@ -71,8 +71,8 @@ func (s *Store) ForEachOpen(ctx context.Context, fn func(RequestRecord) error) e
 }
 
 func (s *Store) openPage(ctx context.Context, after string) ([]RequestRecord, error) {
-	rows, err := s.rdb.QueryContext(ctx, selectRequest+" WHERE r.request_id > ? AND r.state NOT IN "+
-		terminalSQL+" ORDER BY r.request_id LIMIT ?", after, openPage)
+	rows, err := s.rdb.QueryContext(ctx, selectRequest+" WHERE r.request_id > ? AND "+
+		openSQL+" ORDER BY r.request_id LIMIT ?", after, openPage)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch
 			return err
 		}
 		var completed any
-		if st.Terminal(t, false) {
+		if st.Terminal(t, st == batch.StatusDeleteSubmitted) { // an accepted delete closed by submit mode
 			completed = dbTime(at)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?,

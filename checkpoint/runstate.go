@@ -43,7 +43,7 @@ func (s *Store) OpenWork(ctx context.Context) ([]batch.Work, error) {
 func (s *Store) openEventNames(ctx context.Context, index map[string]*batch.Work) error {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT n.request_id, n.event_name, n.exported
 		FROM access_event_names n JOIN requests r ON r.request_id = n.request_id
-		WHERE r.state NOT IN `+terminalSQL)
+		WHERE `+openSQL)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Store) openDeletions(ctx context.Context, index map[string]*batch.Work)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT d.request_id, d.object_ids, d.identities, d.profiles,
 		d.delete_requested_at, d.checks, d.last_checked_at, d.next_check_at
 		FROM deletions d JOIN requests r ON r.request_id = d.request_id
-		WHERE r.state NOT IN `+terminalSQL)
+		WHERE `+openSQL)
 	if err != nil {
 		return err
 	}

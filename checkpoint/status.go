@@ -39,3 +39,9 @@ var terminalSQL = func() string {
 	}
 	return "(" + strings.Join(quoted, ", ") + ")"
 }()
+
+// openSQL selects the requests still open: not in a terminal status, and
+// not an accepted delete that a run with --deletion-complete-on submit
+// closed (SetStatus gave it a completion time).
+var openSQL = "(state NOT IN " + terminalSQL + " AND NOT (state = '" + string(batch.StatusDeleteSubmitted) +
+	"' AND completed_at IS NOT NULL))"

@@ -654,6 +654,18 @@ func TestRunCompleteOnSubmit(t *testing.T) {
 			if got := strings.Contains(res.stdout, "due within 7 days"); got != (tc.dueSoon > 0) {
 				t.Errorf("stdout shows a due line: %v\n%s", got, res.stdout)
 			}
+			// The ledger agrees: in submit mode the accepted delete is closed.
+			st := ctdsr(t, "status", "--state", filepath.Join(dir, "ledger.db"), "--json")
+			var js struct {
+				Open    int `json:"open"`
+				DueSoon int `json:"due_soon"`
+			}
+			if err := json.Unmarshal([]byte(st.stdout), &js); err != nil {
+				t.Fatalf("status --json: %v\n%s", err, st)
+			}
+			if js.Open != tc.dueSoon || js.DueSoon != tc.dueSoon {
+				t.Errorf("status --json open %d due_soon %d, want %d and %d", js.Open, js.DueSoon, tc.dueSoon, tc.dueSoon)
+			}
 		})
 	}
 }
