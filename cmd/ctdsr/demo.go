@@ -98,8 +98,7 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "\ndone in %s. Reports: %s (Parquet + summary.json); ledger: %s\n",
 		time.Since(start).Round(100*time.Millisecond), filepath.Join(out, "reports"), filepath.Join(out, "ledger.db"))
-	fmt.Fprintf(env.Stdout, "Run it again to see a resumed run change nothing: ctdsr run --manifest %s --state %s --out %s --base-url ...\n",
-		manifestPath, filepath.Join(out, "ledger.db"), filepath.Join(out, "reports"))
+	fmt.Fprintf(env.Stdout, "See the ledger: ctdsr status --state %s\n", filepath.Join(out, "ledger.db"))
 	return runErr
 }
 

@@ -23,7 +23,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // reportProgress shows a run's progress until ctx ends: a one-line bar
-// redrawn on a terminal, or a structured log line every interval otherwise
+// redrawn on a terminal (carriage return, then erase the old line), or a structured log line every interval otherwise
 // (cron). calls returns the API calls made so far.
 func reportProgress(ctx context.Context, w io.Writer, tty bool, log *slog.Logger, p *batch.Progress, calls func() int64, every time.Duration) {
 	start := time.Now()
@@ -36,13 +36,13 @@ func reportProgress(ctx context.Context, w io.Writer, tty bool, log *slog.Logger
 		select {
 		case <-ctx.Done():
 			if tty {
-				fmt.Fprintf(w, "\r%s\n", progressLine(p, calls(), time.Since(start)))
+				fmt.Fprintf(w, "\r\x1b[K%s\n", progressLine(p, calls(), time.Since(start)))
 			}
 			return
 		case <-t.C:
 		}
 		if tty {
-			fmt.Fprintf(w, "\r%s", progressLine(p, calls(), time.Since(start)))
+			fmt.Fprintf(w, "\r\x1b[K%s", progressLine(p, calls(), time.Since(start)))
 			continue
 		}
 		log.Info("progress",
@@ -73,5 +73,5 @@ func progressLine(p *batch.Progress, calls int64, elapsed time.Duration) string 
 	if n := p.Pending.Load(); n > 0 {
 		line += fmt.Sprintf("  %d awaiting verification", n)
 	}
-	return line + "   "
+	return line
 }
