@@ -34,12 +34,7 @@ func BenchmarkImport1M(b *testing.B) {
 	} {
 		b.Run(ids.name, func(b *testing.B) {
 			for b.Loop() {
-				b.StopTimer()
-				st := mustOpen(b, filepath.Join(b.TempDir(), "ledger.db"), checkpoint.Options{})
-				runID := mustBeginRun(b, st)
-				manifesttest.ResetPeakRSS()
-				cpu := cpuSeconds()
-				b.StartTimer()
+				st, runID, cpu := benchLedger(b)
 
 				imp, err := st.NewImporter(b.Context(), runID, manifestInfo("bench.csv", "1m"))
 				if err != nil {
@@ -94,12 +89,7 @@ func BenchmarkLoadCSV1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		b.StopTimer()
-		st := mustOpen(b, filepath.Join(b.TempDir(), "ledger.db"), checkpoint.Options{})
-		runID := mustBeginRun(b, st)
-		manifesttest.ResetPeakRSS()
-		cpu := cpuSeconds()
-		b.StartTimer()
+		st, runID, cpu := benchLedger(b)
 
 		sum := mustFileSHA256(b, path)
 		if loaded, err := st.ManifestLoaded(b.Context(), sum); err != nil || loaded {
@@ -135,6 +125,18 @@ func BenchmarkLoadCSV1M(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// benchLedger opens a fresh ledger with a run begun, outside the timer,
+// and starts measuring peak RSS and CPU from here.
+func benchLedger(b *testing.B) (st *checkpoint.Store, runID string, cpu float64) {
+	b.Helper()
+	b.StopTimer()
+	defer b.StartTimer()
+	st = mustOpen(b, filepath.Join(b.TempDir(), "ledger.db"), checkpoint.Options{})
+	runID = mustBeginRun(b, st)
+	manifesttest.ResetPeakRSS()
+	return st, runID, cpuSeconds()
 }
 
 func mustFileSHA256(tb testing.TB, path string) string {
