@@ -67,7 +67,7 @@ func newAccessJob(w Work, s *subject) *accessJob {
 // event of every event name their summaries list. Names an earlier run
 // exported in full are not exported again.
 func (r *Runner) access(ctx context.Context, w Work) error {
-	s, err := r.resolve(ctx, w.Request)
+	s, err := r.res.resolve(ctx, w.Request)
 	if err != nil {
 		return r.failed(ctx, w, err)
 	}
@@ -82,7 +82,7 @@ func (r *Runner) access(ctx context.Context, w Work) error {
 }
 
 func (r *Runner) saveProfiles(ctx context.Context, job *accessJob) error {
-	if err := r.cfg.Store.SaveProfiles(ctx, r.cfg.RunID, job.w.ID, job.s.found); err != nil {
+	if err := r.store.SaveProfiles(ctx, r.runID, job.w.ID, job.s.found); err != nil {
 		return fatal("saving profiles of request %s: %w", job.w.ID, err)
 	}
 	return nil
@@ -134,7 +134,7 @@ func (r *Runner) advance(ctx context.Context, job *accessJob) error {
 			// the email outside this name's own range reveal that profile
 			// too (CleverTap's email lookup returns only one of them).
 			lo := clevertap.DateOf(dayOf(hull.from).AddDate(0, 0, -r.cfg.EmailLookbackDays), time.UTC)
-			today := clevertap.DateOf(r.cfg.Now(), r.cfg.Location)
+			today := clevertap.DateOf(r.now(), r.cfg.Location)
 			n.from, n.to = min(n.from, hull.from, lo), max(n.to, hull.to, today)
 			events, seen, err := r.exportFiltered(ctx, job.s, n)
 			if errors.Is(err, clevertap.ErrFilterRejected) {
@@ -366,7 +366,7 @@ func (r *Runner) discover(ctx context.Context, job *accessJob) (bool, error) {
 		job.mu.Lock()
 		job.probed[id] = true
 		job.mu.Unlock()
-		p, err := r.cfg.API.Profile(ctx, clevertap.ByObjectID, id)
+		p, err := r.api.Profile(ctx, clevertap.ByObjectID, id)
 		if errors.Is(err, clevertap.ErrNotFound) {
 			continue
 		}
@@ -377,7 +377,7 @@ func (r *Runner) discover(ctx context.Context, job *accessJob) (bool, error) {
 		if !job.s.emails[strings.ToLower(p.Email)] && p.Identity != "" && job.s.identities[p.Identity] {
 			m = MatchedByIdentity
 		}
-		if job.s.add(p, m, r.cfg.Now()) {
+		if job.s.add(p, m, r.now()) {
 			grew = true
 		}
 	}
@@ -415,7 +415,7 @@ func (r *Runner) needs(profiles []*clevertap.Profile) []need {
 		}
 	}
 	loc := r.cfg.Location
-	today := clevertap.DateOf(r.cfg.Now(), loc)
+	today := clevertap.DateOf(r.now(), loc)
 	out := make([]need, 0, len(spans))
 	for name, sp := range spans {
 		from := clevertap.DateOf(sp.first.Add(-24*time.Hour), loc)
@@ -525,7 +525,7 @@ func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Even
 		var kept []Event
 		ignored, records := false, 0
 		q := clevertap.EventQuery{EventName: n.name, From: n.from, To: n.to, BatchSize: r.cfg.EventBatchSize, FilterEmail: email}
-		for page, err := range r.cfg.API.Events(ctx, q) {
+		for page, err := range r.api.Events(ctx, q) {
 			if err != nil {
 				return nil, seen, err
 			}
@@ -564,7 +564,7 @@ func toEvent(name string, rec *clevertap.EventRecord) Event {
 }
 
 func (r *Runner) saveEvents(ctx context.Context, batches []EventBatch) error {
-	if err := r.cfg.Store.SaveEvents(ctx, r.cfg.RunID, batches); err != nil {
+	if err := r.store.SaveEvents(ctx, r.runID, batches); err != nil {
 		return fatal("saving exported events: %w", err)
 	}
 	return nil

@@ -75,7 +75,7 @@ func TestAccessMatchesGroundTruth(t *testing.T) {
 			ds, reqs := accessCase(t, tc.orphans)
 			h := newHarness(t, ds, ctsim.Options{ProfileFilter: tc.filter})
 			h.store.Add(reqs...)
-			h.mustRun(batch.Config{})
+			h.mustRun()
 			for _, req := range reqs {
 				checkAccess(t, h, req)
 			}
@@ -174,7 +174,7 @@ func TestAccessFlagsSummaryCountMismatch(t *testing.T) {
 	}
 	req := batch.Request{ID: "acc-1", Type: batch.Access, UserID: p.Identity}
 	h.store.Add(req)
-	h.mustRun(batch.Config{})
+	h.mustRun()
 
 	rec, _ := h.store.Get(req.ID)
 	want := fmt.Sprintf("events exported differ from CleverTap's summary count: Charged %d of %d", charged-1, charged)

@@ -65,7 +65,11 @@ func BenchmarkRun(b *testing.B) {
 		h.store.Add(reqs...)
 
 		start := time.Now()
-		h.mustRun(batch.Config{Now: time.Now, VerifyFirst: 100 * time.Millisecond, VerifyWindow: 5 * time.Minute})
+		h.mustRun(func(c *batch.Config, d *batch.Deps) {
+			d.Now = time.Now
+			c.VerifyFirst = 100 * time.Millisecond
+			c.VerifyWindow = 5 * time.Minute
+		})
 		wall := time.Since(start)
 
 		st := h.sim.Stats()

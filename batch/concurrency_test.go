@@ -24,8 +24,14 @@ func TestQuotaHeld(t *testing.T) {
 	}, clevertap.WithQuota(clevertap.Quota{Concurrency: 3, Share: 0.75}))
 	h.store.Add(append(acc, del...)...)
 	progress := &batch.Progress{}
-	h.mustRun(batch.Config{Workers: 16, Now: time.Now, VerifyFirst: 20 * time.Millisecond, VerifyWindow: 20 * time.Second,
-		DeleteBatchWait: 20 * time.Millisecond, Progress: progress})
+	h.mustRun(func(c *batch.Config, d *batch.Deps) {
+		c.Workers = 16
+		d.Now = time.Now
+		c.VerifyFirst = 20 * time.Millisecond
+		c.VerifyWindow = 20 * time.Second
+		c.DeleteBatchWait = 20 * time.Millisecond
+		d.Progress = progress
+	})
 	if tot, fin, fail, pend := progress.Total.Load(), progress.Finished.Load(), progress.Failed.Load(), progress.Pending.Load(); tot != 32 || fin != 32 || fail != 0 || pend != 0 {
 		t.Errorf("progress: total %d, finished %d, failed %d, pending %d; want 32, 32, 0, 0", tot, fin, fail, pend)
 	}
@@ -59,7 +65,7 @@ func TestWorkInterleavesKinds(t *testing.T) {
 	ds, acc, del := mixedCase(t, 40, 6, 3)
 	h := newHarness(t, ds, ctsim.Options{NoDeletionDelay: true})
 	h.store.Add(append(acc, del...)...)
-	h.mustRun(batch.Config{Workers: 1})
+	h.mustRun(func(c *batch.Config, d *batch.Deps) { c.Workers = 1 })
 
 	subjectOf := map[string]string{} // lookup query → request id
 	for _, r := range append(acc, del...) {

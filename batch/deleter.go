@@ -18,7 +18,22 @@ const maxDeleteIDs = clevertap.MaxDeleteIDs
 // DeleteBatchWait, or when no more requests will come. A request counts as
 // submitted once every one of its ids was accepted.
 type deleter struct {
-	r       *Runner
+	api   CleverTap
+	store Store
+	runID string
+	now   func() time.Time
+	wait  time.Duration // DeleteBatchWait
+	first time.Duration // wait before a deletion's first verification
+
+	// submitted takes a request whose every id CleverTap accepted (the
+	// ledger already says so): to verification, or closed in submit mode.
+	submitted func(ctx context.Context, w *Work) error
+	// failed records a failed delete call against a request; only a
+	// run-fatal error is returned.
+	failed func(ctx context.Context, w Work, err error) error
+	// finished is called once no more deletions will reach verification.
+	finished func()
+
 	in      chan Work
 	drained chan struct{} // closed when no more requests will come
 	done    chan struct{} // closed when the run's other work is done
@@ -37,9 +52,13 @@ type deleteQueue struct {
 	since  time.Time           // when the oldest queued id arrived
 }
 
-func newDeleter(r *Runner) *deleter {
+// newDeleter wires a deleter to the run: its ledger and API, and what
+// happens to a request once CleverTap accepted it or refused it.
+func (r *Runner) newDeleter() *deleter {
 	return &deleter{
-		r: r, in: make(chan Work), drained: make(chan struct{}), done: make(chan struct{}),
+		api: r.api, store: r.store, runID: r.runID, now: r.now, wait: r.cfg.DeleteBatchWait, first: r.nextCheck(1),
+		submitted: r.submitted, failed: r.failed, finished: r.verifier.closeInput,
+		in: make(chan Work), drained: make(chan struct{}), done: make(chan struct{}),
 		outstanding: map[string]int{}, works: map[string]*Work{}, failedReqs: map[string]bool{},
 	}
 }
@@ -67,13 +86,13 @@ func (d *deleter) close() {
 // loop collects ids and sends batches until close, then sends the rest
 // and waits for every call. It closes the verifier's input when it ends.
 func (d *deleter) loop(ctx context.Context) error {
-	defer d.r.verifier.closeInput()
+	defer d.finished()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4) // the client's quota bounds calls in flight; this bounds goroutines
 	guids := &deleteQueue{kind: "guid", owners: map[string][]string{}}
 	idents := &deleteQueue{kind: "identity", owners: map[string][]string{}}
 	queues := []*deleteQueue{guids, idents}
-	wait := d.r.cfg.DeleteBatchWait
+	wait := d.wait
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	send := func(q *deleteQueue, n int) {
@@ -169,11 +188,11 @@ func (d *deleter) send(ctx context.Context, kind string, ids []string, owners ma
 	if kind == "identity" {
 		req = clevertap.DeleteRequest{Identities: ids}
 	}
-	err := d.r.cfg.API.Delete(ctx, req)
+	err := d.api.Delete(ctx, req)
 	if err != nil {
 		return d.fail(ctx, owners, err)
 	}
-	at := d.r.cfg.Now()
+	at := d.now()
 	var complete []*Work
 	d.mu.Lock()
 	for _, reqs := range owners {
@@ -193,22 +212,15 @@ func (d *deleter) send(ctx context.Context, kind string, ids []string, owners ma
 	for _, w := range complete {
 		ids = append(ids, w.ID)
 	}
-	next := at.Add(d.r.nextCheck(1))
-	if err := d.r.cfg.Store.MarkDeleteSubmitted(ctx, d.r.cfg.RunID, ids, at, next); err != nil {
+	next := at.Add(d.first)
+	if err := d.store.MarkDeleteSubmitted(ctx, d.runID, ids, at, next); err != nil {
 		return fatal("recording accepted deletes: %w", err)
 	}
 	for _, w := range complete {
 		w.Status, w.DeleteRequestedAt, w.NextCheckAt = StatusDeleteSubmitted, at, next
-		if d.r.cfg.CompleteOnSubmit {
-			// Close it in the ledger too, so later runs and `ctdsr status`
-			// do not count it as open.
-			if err := d.r.finish(ctx, w.ID, StatusDeleteSubmitted,
-				"delete accepted by CleverTap; counted as done (--deletion-complete-on submit), not verified"); err != nil {
-				return err
-			}
-			continue
+		if err := d.submitted(ctx, w); err != nil {
+			return err
 		}
-		d.r.verifier.add(*w)
 	}
 	return nil
 }
@@ -227,7 +239,7 @@ func (d *deleter) fail(ctx context.Context, owners map[string][]string, err erro
 	}
 	d.mu.Unlock()
 	for _, w := range reqs {
-		if ferr := d.r.failed(ctx, *w, err); ferr != nil {
+		if ferr := d.failed(ctx, *w, err); ferr != nil {
 			return ferr
 		}
 	}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,7 +19,7 @@ import (
 func (r *Runner) deletion(ctx context.Context, w Work) error {
 	switch {
 	case w.Status == StatusDeleteSubmitted && r.cfg.CompleteOnSubmit:
-		r.cfg.Progress.Finished.Add(1) // accepted counts as done: nothing to verify
+		r.prog.Finished.Add(1) // accepted counts as done: nothing to verify
 		return nil
 	case w.Status == StatusDeleteSubmitted:
 		r.verifier.add(w)
@@ -26,7 +27,7 @@ func (r *Runner) deletion(ctx context.Context, w Work) error {
 	case w.Plan != nil:
 		return r.deleter.add(ctx, w)
 	}
-	s, err := r.resolve(ctx, w.Request)
+	s, err := r.res.resolve(ctx, w.Request)
 	if err != nil {
 		return r.failed(ctx, w, err)
 	}
@@ -41,11 +42,51 @@ func (r *Runner) deletion(ctx context.Context, w Work) error {
 	if len(plan.ObjectIDs)+len(plan.Identities) == 0 {
 		return r.finish(ctx, w.ID, StatusFailed, "profile found but it has neither an objectId nor an identity to delete by")
 	}
-	if err := r.cfg.Store.PlanDeletion(ctx, r.cfg.RunID, w.ID, plan); err != nil {
+	if err := r.store.PlanDeletion(ctx, r.runID, w.ID, plan); err != nil {
 		return fatal("recording deletion plan of request %s: %w", w.ID, err)
 	}
 	w.Plan = &plan
 	return r.deleter.add(ctx, w)
+}
+
+// submitted takes a deletion CleverTap accepted: in submit mode it is
+// closed in the ledger (so later runs and `ctdsr status` do not count it as
+// open), otherwise it goes to verification.
+func (r *Runner) submitted(ctx context.Context, w *Work) error {
+	if r.cfg.CompleteOnSubmit {
+		return r.finish(ctx, w.ID, StatusDeleteAccepted,
+			"delete accepted by CleverTap; counted as done (--deletion-complete-on submit), not verified")
+	}
+	r.verifier.add(*w)
+	return nil
+}
+
+// verify runs one verification of a deletion and records it; it returns
+// the work to check again, or nil when the request is settled.
+func (r *Runner) verify(ctx context.Context, w Work) (*Work, error) {
+	c, err := r.checkDeletion(ctx, &w)
+	if err != nil {
+		if isFatalAPI(err) || errors.Is(err, ErrFatal) || ctx.Err() != nil {
+			return nil, r.failed(ctx, w, err)
+		}
+		// A failed search is not a verdict: try again at the next interval.
+		r.log.Warn("verification search failed", "request_id", w.ID, "err", err)
+		w.NextCheckAt = r.now().Add(r.nextCheck(w.Checks + 1))
+		return &w, nil
+	}
+	if err := r.store.RecordCheck(ctx, r.runID, w.ID, c); err != nil {
+		return nil, fatal("recording verification of request %s: %w", w.ID, err)
+	}
+	w.Checks++
+	w.LastCheckedAt = c.At
+	if c.Status != StatusDeleteSubmitted {
+		r.prog.Pending.Add(-1)
+		r.prog.Finished.Add(1)
+		r.log.Debug("deletion settled", "request_id", w.ID, "status", c.Status, "checks", w.Checks)
+		return nil, nil
+	}
+	w.NextCheckAt = c.Next
+	return &w, nil
 }
 
 // checkDeletion searches for a deleted subject again and decides: gone
@@ -54,8 +95,8 @@ func (r *Runner) deletion(ctx context.Context, w Work) error {
 // A profile that predates the delete but was not deleted — an orphan sharing
 // the email, which CleverTap's one-record lookup hid — is deleted too.
 func (r *Runner) checkDeletion(ctx context.Context, w *Work) (Check, error) {
-	now := r.cfg.Now()
-	s, err := r.resolve(ctx, w.Request)
+	now := r.now()
+	s, err := r.res.resolve(ctx, w.Request)
 	if err != nil {
 		return Check{}, err
 	}
@@ -137,21 +178,21 @@ func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profil
 		}
 	}
 	for _, chunk := range slices.Collect(slices.Chunk(newIDs, maxDeleteIDs)) {
-		if err := r.cfg.API.Delete(ctx, clevertap.DeleteRequest{GUIDs: chunk}); err != nil {
+		if err := r.api.Delete(ctx, clevertap.DeleteRequest{GUIDs: chunk}); err != nil {
 			return err
 		}
 	}
 	for _, chunk := range slices.Collect(slices.Chunk(newIdents, maxDeleteIDs)) {
-		if err := r.cfg.API.Delete(ctx, clevertap.DeleteRequest{Identities: chunk}); err != nil {
+		if err := r.api.Delete(ctx, clevertap.DeleteRequest{Identities: chunk}); err != nil {
 			return err
 		}
 	}
 	plan := DeletionPlan{ObjectIDs: slices.Sorted(maps.Keys(ids)), Identities: slices.Sorted(maps.Keys(idents)), Profiles: w.Plan.Profiles + len(ps)}
-	if err := r.cfg.Store.PlanDeletion(ctx, r.cfg.RunID, w.ID, plan); err != nil {
+	if err := r.store.PlanDeletion(ctx, r.runID, w.ID, plan); err != nil {
 		return fatal("recording deletion plan of request %s: %w", w.ID, err)
 	}
-	now := r.cfg.Now()
-	if err := r.cfg.Store.MarkDeleteSubmitted(ctx, r.cfg.RunID, []string{w.ID}, now, now.Add(r.nextCheck(w.Checks+1))); err != nil {
+	now := r.now()
+	if err := r.store.MarkDeleteSubmitted(ctx, r.runID, []string{w.ID}, now, now.Add(r.nextCheck(w.Checks+1))); err != nil {
 		return fatal("recording accepted deletes: %w", err)
 	}
 	w.Plan, w.DeleteRequestedAt = &plan, now

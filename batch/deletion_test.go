@@ -48,7 +48,7 @@ func TestDeletionBatchesIDsAcrossRequests(t *testing.T) {
 	reqs := deletionRequests(t, pk, 70, pk.single)
 	unknown := batch.Request{ID: "del-unknown", Type: batch.Deletion, Email: "nobody@example.invalid", UserID: "u-999999"}
 	h.store.Add(append(reqs, unknown)...)
-	h.mustRun(batch.Config{})
+	h.mustRun()
 
 	guids, idents := map[string]bool{}, map[string]bool{}
 	for _, r := range reqs {
@@ -103,14 +103,14 @@ func TestDeletionVerifiedAcrossRuns(t *testing.T) {
 	all := append(slices.Clone(reqs), orphan)
 	h.store.Add(all...)
 
-	h.mustRun(batch.Config{})
+	h.mustRun()
 	wantAll(t, h, all, batch.StatusDeleteSubmitted, "run 1")
 	if n := len(h.sim.PendingDeletions()); n == 0 {
 		t.Fatal("run 1: the simulator has no pending deletion")
 	}
 
 	h.sim.Advance(49 * time.Hour)
-	h.mustRun(batch.Config{})
+	h.mustRun()
 	wantAll(t, h, reqs, batch.StatusVerified, "run 2")
 	rec, _ := h.store.Get(orphan.ID)
 	if rec.Status != batch.StatusDeleteSubmitted || !strings.Contains(rec.Detail, "predate the delete") || rec.Plan.Profiles != 2 {
@@ -119,7 +119,7 @@ func TestDeletionVerifiedAcrossRuns(t *testing.T) {
 	}
 
 	h.sim.Advance(49 * time.Hour)
-	h.mustRun(batch.Config{})
+	h.mustRun()
 	wantAll(t, h, all, batch.StatusVerified, "run 3")
 	for _, r := range all {
 		if ps := h.sim.Lookup(r.Email, r.UserID); len(ps) > 0 {
@@ -213,7 +213,11 @@ func TestDeletionOutcomes(t *testing.T) {
 				if s.before != nil {
 					s.before(h, p)
 				}
-				h.mustRun(batch.Config{VerifyDeadline: tc.deadline})
+				h.mustRun(func(c *batch.Config, d *batch.Deps) {
+					if tc.deadline > 0 {
+						c.VerifyDeadline = tc.deadline
+					}
+				})
 				rec, _ := h.store.Get(req.ID)
 				if rec.Status != s.want || !strings.Contains(rec.Detail, s.detail) {
 					t.Fatalf("run %d: status %s, detail %q; want %s with %q", i+1, rec.Status, rec.Detail, s.want, s.detail)
@@ -242,8 +246,12 @@ func TestDeletionCompleteOnSubmit(t *testing.T) {
 		}
 	}
 	progress := &batch.Progress{}
-	h.mustRun(batch.Config{CompleteOnSubmit: true, VerifyWindow: time.Minute, Progress: progress})
-	wantAll(t, h, reqs, batch.StatusDeleteSubmitted, "run 1")
+	h.mustRun(func(c *batch.Config, d *batch.Deps) {
+		c.CompleteOnSubmit = true
+		c.VerifyWindow = time.Minute
+		d.Progress = progress
+	})
+	wantAll(t, h, reqs, batch.StatusDeleteAccepted, "run 1")
 	if got := h.sim.Stats().Calls["profile"]; got != lookups {
 		t.Errorf("%d profile lookups, want only the %d of resolving the subjects", got, lookups)
 	}
@@ -254,7 +262,7 @@ func TestDeletionCompleteOnSubmit(t *testing.T) {
 	before := h.wire.requests.Load()
 	h.sim.Advance(49 * time.Hour)
 	start := time.Now()
-	h.mustRun(batch.Config{CompleteOnSubmit: true, VerifyWindow: time.Minute})
+	h.mustRun(func(c *batch.Config, d *batch.Deps) { c.CompleteOnSubmit = true; c.VerifyWindow = time.Minute })
 	if n := h.wire.requests.Load() - before; n != 0 {
 		t.Errorf("a second run made %d API calls, want none", n)
 	}
@@ -274,7 +282,12 @@ func TestDeletionVerifiedWithinRun(t *testing.T) {
 	reqs := deletionRequests(t, pk, 8, pk.single)
 	h.store.Add(reqs...)
 	start := time.Now()
-	h.mustRun(batch.Config{Now: time.Now, VerifyFirst: 20 * time.Millisecond, VerifyWindow: 20 * time.Second, DeleteBatchWait: 20 * time.Millisecond})
+	h.mustRun(func(c *batch.Config, d *batch.Deps) {
+		d.Now = time.Now
+		c.VerifyFirst = 20 * time.Millisecond
+		c.VerifyWindow = 20 * time.Second
+		c.DeleteBatchWait = 20 * time.Millisecond
+	})
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("run took %v: it should end once every deletion is verified, not wait out the window", d)
 	}
@@ -302,7 +315,7 @@ func TestDeleterSendsFullBatches(t *testing.T) {
 	// once in the 1.2 s or more the run takes.
 	h := newHarness(t, ds, ctsim.Options{NoDeletionDelay: true, Latency: map[string]time.Duration{"profile": 8 * time.Millisecond}})
 	h.store.Add(reqs...)
-	h.mustRun(batch.Config{Workers: 1, DeleteBatchWait: 600 * time.Millisecond})
+	h.mustRun(func(c *batch.Config, d *batch.Deps) { c.Workers = 1; c.DeleteBatchWait = 600 * time.Millisecond })
 
 	wantAll(t, h, reqs, batch.StatusDeleteSubmitted, "run")
 	sizes := h.wire.deletes()
@@ -343,7 +356,7 @@ func TestDeletesSentBeforeAccessEnds(t *testing.T) {
 			lastEvents.Store(now)
 		}
 	}
-	h.mustRun(batch.Config{Workers: 4, DeleteBatchWait: time.Hour})
+	h.mustRun(func(c *batch.Config, d *batch.Deps) { c.Workers = 4; c.DeleteBatchWait = time.Hour })
 	if firstDelete.Load() == 0 || firstDelete.Load() > lastEvents.Load() {
 		t.Errorf("first delete call %v after the last event export call; want it as soon as the deletions were planned",
 			time.Duration(firstDelete.Load()-lastEvents.Load()))

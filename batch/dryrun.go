@@ -37,7 +37,7 @@ type DryRunResult struct {
 // the calls and time a real run would need. Nothing is deleted or written.
 // perGroup is the client's K; pageSize the export page size.
 func DryRun(ctx context.Context, api CleverTap, reqs []Request, workers, perGroup, pageSize int) (DryRunResult, error) {
-	r := &Runner{cfg: Config{API: api, Now: time.Now, Location: time.UTC}}
+	r := resolver{api: api, now: time.Now}
 	res := DryRunResult{Matches: make([]DryRunMatch, len(reqs)), Calls: map[string]int64{}}
 	var (
 		mu      sync.Mutex

@@ -34,7 +34,9 @@ func ExampleRunner_Run() {
 		batch.Request{ID: "r2", Type: batch.Deletion, Email: strings.ToLower(ds.Profiles[1].Email)},
 		batch.Request{ID: "r3", Type: batch.Access, Email: "nobody@example.com"},
 	)
-	runner, err := batch.NewRunner(batch.Config{RunID: "example", Store: store, API: api, Now: sim.Now})
+	cfg := batch.DefaultConfig()
+	cfg.VerifyWindow = 0 // leave verification to a later run
+	runner, err := batch.NewRunner(cfg, batch.Deps{RunID: "example", Store: store, API: api, Now: sim.Now})
 	if err != nil {
 		log.Fatal(err)
 	}

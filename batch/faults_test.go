@@ -50,7 +50,11 @@ func TestFaultsAbsorbed(t *testing.T) {
 				}
 			}
 			h.store.Add(append(acc, del...)...)
-			h.mustRun(batch.Config{Now: time.Now, VerifyFirst: 10 * time.Millisecond, VerifyWindow: 10 * time.Second})
+			h.mustRun(func(c *batch.Config, d *batch.Deps) {
+				d.Now = time.Now
+				c.VerifyFirst = 10 * time.Millisecond
+				c.VerifyWindow = 10 * time.Second
+			})
 
 			for _, r := range acc {
 				checkAccess(t, h, r)
@@ -108,7 +112,11 @@ func TestBadCredentialsStopTheRun(t *testing.T) {
 			before, _ := h.store.Get(req.ID)
 			bad := mustClient(t, h.srv.URL, "wrong-passcode")
 			start := time.Now()
-			err := h.run(t.Context(), batch.Config{API: bad, VerifyWindow: time.Minute, DeleteBatchWait: time.Millisecond})
+			err := h.run(t.Context(), func(c *batch.Config, d *batch.Deps) {
+				d.API = bad
+				c.VerifyWindow = time.Minute
+				c.DeleteBatchWait = time.Millisecond
+			})
 			if !errors.Is(err, batch.ErrFatal) || !errors.Is(err, clevertap.ErrUnauthorized) {
 				t.Fatalf("Run: %v; want an error matching ErrFatal and ErrUnauthorized", err)
 			}
@@ -149,7 +157,7 @@ func TestFailingRequestGivesUp(t *testing.T) {
 	h.store.Add(reqs...)
 	const maxAttempts = 3
 	for run := 1; run <= maxAttempts; run++ {
-		h.mustRun(batch.Config{MaxAttempts: maxAttempts})
+		h.mustRun(func(c *batch.Config, d *batch.Deps) { c.MaxAttempts = maxAttempts })
 		for _, r := range reqs[:2] {
 			rec, _ := h.store.Get(r.ID)
 			want := batch.StatusPending
@@ -192,7 +200,12 @@ func TestCancelMidRun(t *testing.T) {
 					cancel()
 				}
 			})
-			err := h.run(ctx, batch.Config{Now: time.Now, VerifyFirst: 10 * time.Millisecond, VerifyWindow: time.Minute, DeleteBatchWait: 5 * time.Millisecond})
+			err := h.run(ctx, func(c *batch.Config, d *batch.Deps) {
+				d.Now = time.Now
+				c.VerifyFirst = 10 * time.Millisecond
+				c.VerifyWindow = time.Minute
+				c.DeleteBatchWait = 5 * time.Millisecond
+			})
 			if err == nil {
 				t.Fatalf("the run finished before request %d: choose an earlier cancel point", after)
 			}
@@ -218,7 +231,12 @@ func TestCancelMidRun(t *testing.T) {
 			h.noViolations()
 
 			h.wire.setOnRequest(func(int64) {})
-			h.mustRun(batch.Config{Now: time.Now, VerifyFirst: 10 * time.Millisecond, VerifyWindow: 10 * time.Second, DeleteBatchWait: 5 * time.Millisecond})
+			h.mustRun(func(c *batch.Config, d *batch.Deps) {
+				d.Now = time.Now
+				c.VerifyFirst = 10 * time.Millisecond
+				c.VerifyWindow = 10 * time.Second
+				c.DeleteBatchWait = 5 * time.Millisecond
+			})
 			for _, r := range acc {
 				checkAccess(t, h, r)
 			}
@@ -245,7 +263,12 @@ func TestLedgerFailureIsFatal(t *testing.T) {
 				}
 				return nil
 			}
-			err := h.run(t.Context(), batch.Config{Now: time.Now, VerifyFirst: 10 * time.Millisecond, VerifyWindow: 10 * time.Second, DeleteBatchWait: 5 * time.Millisecond})
+			err := h.run(t.Context(), func(c *batch.Config, d *batch.Deps) {
+				d.Now = time.Now
+				c.VerifyFirst = 10 * time.Millisecond
+				c.VerifyWindow = 10 * time.Second
+				c.DeleteBatchWait = 5 * time.Millisecond
+			})
 			if !errors.Is(err, batch.ErrFatal) || !errors.Is(err, diskFull) {
 				t.Fatalf("Run: %v; want ErrFatal wrapping the ledger's error", err)
 			}

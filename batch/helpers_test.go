@@ -68,38 +68,31 @@ func mustClient(tb testing.TB, url string, pass clevertap.Passcode, opts ...clev
 	return c
 }
 
-// config fills what a test left zero: the harness's store and client, the
-// simulator's clock, UTC, short verification times, a fresh run id.
-func (h *harness) config(cfg batch.Config) batch.Config {
+// tweak changes what one test run uses: a setting, or one of the run's
+// dependencies.
+type tweak func(*batch.Config, *batch.Deps)
+
+// settings are batch.DefaultConfig with the harness's timings (short
+// verification waits, full delete batches: the end of the input flushes),
+// and deps the harness's store and client, the simulator's clock and a
+// fresh run id. The tweaks are applied to both.
+func (h *harness) settings(tweaks ...tweak) (batch.Config, batch.Deps) {
 	h.runs++
-	if cfg.RunID == "" {
-		cfg.RunID = fmt.Sprintf("run-%d", h.runs)
+	cfg := batch.DefaultConfig()
+	cfg.VerifyFirst = 50 * time.Millisecond
+	cfg.VerifyWindow = 100 * time.Millisecond
+	cfg.DeleteBatchWait = 10 * time.Second
+	deps := batch.Deps{RunID: fmt.Sprintf("run-%d", h.runs), Store: h.store, API: h.api, Now: h.sim.Now}
+	for _, tw := range tweaks {
+		tw(&cfg, &deps)
 	}
-	if cfg.Store == nil {
-		cfg.Store = h.store
-	}
-	if cfg.API == nil {
-		cfg.API = h.api
-	}
-	if cfg.Now == nil {
-		cfg.Now = h.sim.Now
-	}
-	if cfg.VerifyFirst == 0 {
-		cfg.VerifyFirst = 50 * time.Millisecond
-	}
-	if cfg.VerifyWindow == 0 {
-		cfg.VerifyWindow = 100 * time.Millisecond
-	}
-	if cfg.DeleteBatchWait == 0 {
-		cfg.DeleteBatchWait = 10 * time.Second // tests want full batches; the end of the input flushes
-	}
-	return cfg
+	return cfg, deps
 }
 
 // run carries out one run of everything open in the store.
-func (h *harness) run(ctx context.Context, cfg batch.Config) error {
+func (h *harness) run(ctx context.Context, tweaks ...tweak) error {
 	h.tb.Helper()
-	r, err := batch.NewRunner(h.config(cfg))
+	r, err := batch.NewRunner(h.settings(tweaks...))
 	if err != nil {
 		h.tb.Fatalf("NewRunner: %v", err)
 	}
@@ -107,9 +100,9 @@ func (h *harness) run(ctx context.Context, cfg batch.Config) error {
 }
 
 // mustRun is run that fails the test on an error.
-func (h *harness) mustRun(cfg batch.Config) {
+func (h *harness) mustRun(tweaks ...tweak) {
 	h.tb.Helper()
-	if err := h.run(context.Background(), cfg); err != nil {
+	if err := h.run(context.Background(), tweaks...); err != nil {
 		h.tb.Fatalf("Run: %v", err)
 	}
 }

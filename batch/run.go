@@ -9,103 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ctdsr/ctdsr/clevertap"
 	"golang.org/x/sync/errgroup"
 )
-
-// Config says how a run carries out its requests.
-type Config struct {
-	RunID string
-	Store Store
-	API   CleverTap
-
-	// Workers bounds the requests worked on at once. The client's quota, not
-	// this number, bounds calls in flight; workers only need to be enough to
-	// keep every API group busy. Default 16.
-	Workers int
-	// Location is the account's timezone, used for event date ranges.
-	Location *time.Location
-	// VerifyWindow is how long the run keeps polling pending deletion
-	// verifications after the rest of its work is done. Zero means no
-	// polling then: what is still pending is left to the next run. (The
-	// command's --verify-window defaults to 2m.)
-	VerifyWindow time.Duration
-	// VerifyDeadline is how long after the delete a still-present profile
-	// fails the request. Default 72h.
-	VerifyDeadline time.Duration
-	// VerifyFirst is the wait before the first verification; each further
-	// check waits twice as long, up to VerifyMax. Defaults 15s and 6h.
-	VerifyFirst, VerifyMax time.Duration
-	// CompleteOnSubmit counts a deletion as done when CleverTap accepts it.
-	CompleteOnSubmit bool
-	// MaxAttempts is how many failed attempts, across runs, a request may
-	// have before it is failed for good. Default 5.
-	MaxAttempts int
-	// DeleteBatchWait is how long ids may wait for a delete batch to fill
-	// up to 100 before it is sent anyway. Default 5s.
-	DeleteBatchWait time.Duration
-	// EmailLookbackDays widens email-filtered exports this many days
-	// before the subject's first event (and up to today), to find profiles
-	// sharing the subject's email that the lookup did not return. It costs
-	// no extra calls, only work on CleverTap's side. Default 365; negative
-	// means none.
-	EmailLookbackDays int
-	// EventBatchSize is the export page size. Default 5000.
-	EventBatchSize int
-
-	Now      func() time.Time
-	Logger   *slog.Logger
-	Progress *Progress
-}
-
-func (c *Config) setDefaults() error {
-	if c.Store == nil || c.API == nil {
-		return errors.New("batch: config needs a Store and an API")
-	}
-	if c.Workers <= 0 {
-		c.Workers = 16
-	}
-	if c.Location == nil {
-		c.Location = time.UTC
-	}
-	if c.VerifyWindow < 0 {
-		return errors.New("batch: negative verify window")
-	}
-	if c.VerifyDeadline <= 0 {
-		c.VerifyDeadline = 72 * time.Hour
-	}
-	if c.VerifyFirst <= 0 {
-		c.VerifyFirst = 15 * time.Second
-	}
-	if c.VerifyMax <= 0 {
-		c.VerifyMax = 6 * time.Hour
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 5
-	}
-	if c.DeleteBatchWait <= 0 {
-		c.DeleteBatchWait = 5 * time.Second
-	}
-	switch {
-	case c.EmailLookbackDays == 0:
-		c.EmailLookbackDays = 365
-	case c.EmailLookbackDays < 0:
-		c.EmailLookbackDays = 0
-	}
-	if c.EventBatchSize <= 0 {
-		c.EventBatchSize = clevertap.MaxBatchSize
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Progress == nil {
-		c.Progress = &Progress{}
-	}
-	return nil
-}
 
 // Progress counts a run's requests as they finish; safe for concurrent use.
 type Progress struct {
@@ -117,8 +22,14 @@ type Progress struct {
 
 // Runner carries out one run.
 type Runner struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	runID string
+	store Store
+	api   CleverTap
+	now   func() time.Time
+	log   *slog.Logger
+	prog  *Progress
+	res   resolver
 
 	// filter is what the run learnt of CleverTap's profile filter: once it
 	// is refused or ignored, subjects wait for shared scans.
@@ -134,13 +45,20 @@ type Runner struct {
 	verifier *verifier
 }
 
-// NewRunner validates cfg and returns a Runner.
-func NewRunner(cfg Config) (*Runner, error) {
-	if err := cfg.setDefaults(); err != nil {
+// NewRunner validates cfg and returns a Runner working with d.
+func NewRunner(cfg Config, d Deps) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
+	}
+	d, err := d.withDefaults()
+	if err != nil {
 		return nil, err
 	}
-	cfg.Store = detachedStore{cfg.Store}
-	r := &Runner{cfg: cfg, log: cfg.Logger, filter: newFilterState(), parked: map[string][]*parkedNeed{}}
+	r := &Runner{
+		cfg: cfg, runID: d.RunID, store: detachedStore{d.Store}, api: d.API, now: d.Now,
+		log: d.Logger, prog: d.Progress, res: resolver{api: d.API, now: d.Now},
+		filter: newFilterState(), parked: map[string][]*parkedNeed{},
+	}
 	return r, nil
 }
 
@@ -149,16 +67,16 @@ func NewRunner(cfg Config) (*Runner, error) {
 // error wrapping ErrFatal when it had to stop, or the context's error when
 // it was interrupted. State already committed stays committed either way.
 func (r *Runner) Run(ctx context.Context) error {
-	work, err := r.cfg.Store.OpenWork(ctx)
+	work, err := r.store.OpenWork(ctx)
 	if err != nil {
 		return fatal("reading open requests from the ledger: %w", err)
 	}
-	r.cfg.Progress.Total.Store(int64(len(work)))
+	r.prog.Total.Store(int64(len(work)))
 	r.log.Info("run started", "open_requests", len(work))
 
 	g, gctx := errgroup.WithContext(ctx)
-	r.deleter = newDeleter(r)
-	r.verifier = newVerifier(r)
+	r.verifier = r.newVerifier()
+	r.deleter = r.newDeleter()
 	g.Go(func() error { return r.deleter.loop(gctx) }) // closes the verifier's input when done
 	g.Go(func() error { return r.verifier.loop(gctx) })
 	g.Go(func() error {
@@ -269,13 +187,11 @@ func (r *Runner) one(ctx context.Context, w Work) error {
 // finish records a status and counts the request as finished when the
 // status ends it.
 func (r *Runner) finish(ctx context.Context, id string, st Status, detail string) error {
-	if err := r.cfg.Store.SetStatus(ctx, r.cfg.RunID, id, st, detail, r.cfg.Now()); err != nil {
+	if err := r.store.SetStatus(ctx, r.runID, id, st, detail, r.now()); err != nil {
 		return fatal("recording status of request %s: %w", id, err)
 	}
-	// finish is given statuses that end a request, and an accepted delete
-	// only when deletions complete on submit.
-	if st.Terminal(Deletion, r.cfg.CompleteOnSubmit) {
-		r.cfg.Progress.Finished.Add(1)
+	if st.Terminal() {
+		r.prog.Finished.Add(1)
 	}
 	r.log.Debug("request status", "request_id", id, "status", st)
 	return nil
@@ -299,17 +215,17 @@ func (r *Runner) failed(ctx context.Context, w Work, err error) error {
 		return ctx.Err()
 	}
 	class, permanent := classify(err)
-	if class == "transient" && r.cfg.Progress.Finished.Load() == 0 && r.transportFailures.Add(1) >= unreachableAfter {
+	if class == "transient" && r.prog.Finished.Load() == 0 && r.transportFailures.Add(1) >= unreachableAfter {
 		return fatal("CleverTap looks unreachable: %d requests failed and none finished; last error: %w", unreachableAfter, err)
 	}
 	giveUp := permanent || w.Attempts+1 >= r.cfg.MaxAttempts
-	r.cfg.Progress.Failed.Add(1)
+	r.prog.Failed.Add(1)
 	r.log.Warn("request attempt failed", "request_id", w.ID, "class", class, "attempt", w.Attempts+1, "give_up", giveUp, "err", err)
-	if err := r.cfg.Store.RecordFailure(ctx, r.cfg.RunID, w.ID, Failure{Class: class, Message: err.Error(), GiveUp: giveUp}); err != nil {
+	if err := r.store.RecordFailure(ctx, r.runID, w.ID, Failure{Class: class, Message: err.Error(), GiveUp: giveUp}); err != nil {
 		return fatal("recording failure of request %s: %w", w.ID, err)
 	}
 	if giveUp {
-		r.cfg.Progress.Finished.Add(1)
+		r.prog.Finished.Add(1)
 	}
 	return nil
 }

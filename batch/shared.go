@@ -189,7 +189,7 @@ func (r *Runner) sharedScan(ctx context.Context, name string, group []*parkedNee
 	}
 	found := map[*accessJob][]Event{}
 	q := clevertap.EventQuery{EventName: name, From: sp.from, To: sp.to, BatchSize: r.cfg.EventBatchSize}
-	for page, err := range r.cfg.API.Events(ctx, q) {
+	for page, err := range r.api.Events(ctx, q) {
 		if err != nil {
 			return r.failScan(ctx, group, err)
 		}

@@ -22,10 +22,17 @@ type subject struct {
 	emails     map[string]bool // lower-cased
 }
 
+// resolver finds a request's subject in CleverTap: the lookups by email and
+// by user id, shared by the run and the dry run.
+type resolver struct {
+	api CleverTap
+	now func() time.Time
+}
+
 // resolve looks the request's subject up by email and by user id, each one
 // given, and returns the union of distinct profiles. A lookup that finds
 // nothing is not an error.
-func (r *Runner) resolve(ctx context.Context, req Request) (*subject, error) {
+func (r resolver) resolve(ctx context.Context, req Request) (*subject, error) {
 	s := &subject{req: req, objectIDs: map[string]bool{}, identities: map[string]bool{}, emails: map[string]bool{}}
 	if req.Email != "" {
 		if err := r.lookup(ctx, s, clevertap.ByEmail, req.Email, MatchedByEmail); err != nil {
@@ -40,15 +47,15 @@ func (r *Runner) resolve(ctx context.Context, req Request) (*subject, error) {
 	return s, nil
 }
 
-func (r *Runner) lookup(ctx context.Context, s *subject, by clevertap.LookupKey, value string, m MatchedBy) error {
-	p, err := r.cfg.API.Profile(ctx, by, value)
+func (r resolver) lookup(ctx context.Context, s *subject, by clevertap.LookupKey, value string, m MatchedBy) error {
+	p, err := r.api.Profile(ctx, by, value)
 	if errors.Is(err, clevertap.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.add(p, m, r.cfg.Now())
+	s.add(p, m, r.now())
 	return nil
 }
 

@@ -34,7 +34,9 @@ func TestRunUnreachableIsFatal(t *testing.T) {
 		reqs = append(reqs, batch.Request{ID: fmt.Sprintf("R-%02d", i), Type: batch.Access, UserID: fmt.Sprintf("u-%d", i)})
 	}
 	store := batchtest.New(reqs...)
-	r, err := batch.NewRunner(batch.Config{RunID: "run-1", Store: store, API: api, Workers: 4})
+	cfg := batch.DefaultConfig()
+	cfg.Workers = 4
+	r, err := batch.NewRunner(cfg, batch.Deps{RunID: "run-1", Store: store, API: api})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package batch
 import (
 	"container/heap"
 	"context"
-	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -15,7 +15,16 @@ import (
 // polling for VerifyWindow, then leaves what is still pending to the next
 // run (the ledger holds when each check is due).
 type verifier struct {
-	r *Runner
+	workers int
+	window  time.Duration // VerifyWindow
+	now     func() time.Time
+	log     *slog.Logger
+	prog    *Progress
+
+	// check searches for a deleted subject again and records the search.
+	// It returns the work to check again (nil when settled), or a
+	// run-fatal error.
+	check func(ctx context.Context, w Work) (*Work, error)
 
 	mu     sync.Mutex
 	queue  []Work
@@ -23,8 +32,10 @@ type verifier struct {
 	wake   chan struct{}
 }
 
-func newVerifier(r *Runner) *verifier {
-	return &verifier{r: r, wake: make(chan struct{}, 1)}
+// newVerifier wires a verifier to the run.
+func (r *Runner) newVerifier() *verifier {
+	return &verifier{workers: r.cfg.Workers, window: r.cfg.VerifyWindow, now: r.now, log: r.log, prog: r.prog,
+		check: r.verify, wake: make(chan struct{}, 1)}
 }
 
 // add schedules a deletion for verification.
@@ -32,7 +43,7 @@ func (v *verifier) add(w Work) {
 	v.mu.Lock()
 	v.queue = append(v.queue, w)
 	v.mu.Unlock()
-	v.r.cfg.Progress.Pending.Add(1)
+	v.prog.Pending.Add(1)
 	v.poke()
 }
 
@@ -70,20 +81,20 @@ func (v *verifier) loop(ctx context.Context) error {
 	for {
 		closed := v.take(h)
 		if closed && windowEnd.IsZero() {
-			windowEnd = time.Now().Add(v.r.cfg.VerifyWindow)
+			windowEnd = time.Now().Add(v.window)
 		}
 		if err := v.checkDue(ctx, h); err != nil {
 			return err
 		}
 		if closed && (h.Len() == 0 || !time.Now().Before(windowEnd)) {
 			if h.Len() > 0 {
-				v.r.log.Info("deletions left pending for the next run", "pending", h.Len())
+				v.log.Info("deletions left pending for the next run", "pending", h.Len())
 			}
 			return nil
 		}
 		wait := time.Hour
 		if h.Len() > 0 {
-			wait = max((*h)[0].NextCheckAt.Sub(v.r.cfg.Now()), 10*time.Millisecond)
+			wait = max((*h)[0].NextCheckAt.Sub(v.now()), 10*time.Millisecond)
 		}
 		if closed {
 			wait = min(wait, time.Until(windowEnd))
@@ -104,7 +115,7 @@ func (v *verifier) loop(ctx context.Context) error {
 // checkDue runs every check that is due now, concurrently, and puts the
 // still-pending ones back with their next due time.
 func (v *verifier) checkDue(ctx context.Context, h *checkHeap) error {
-	now := v.r.cfg.Now()
+	now := v.now()
 	var due []Work
 	for h.Len() > 0 && !(*h)[0].NextCheckAt.After(now) {
 		due = append(due, heap.Pop(h).(Work))
@@ -114,7 +125,7 @@ func (v *verifier) checkDue(ctx context.Context, h *checkHeap) error {
 	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(v.r.cfg.Workers)
+	g.SetLimit(v.workers)
 	for _, w := range due {
 		g.Go(func() error {
 			again, err := v.check(gctx, w)
@@ -128,35 +139,6 @@ func (v *verifier) checkDue(ctx context.Context, h *checkHeap) error {
 		})
 	}
 	return g.Wait()
-}
-
-// check runs one verification and records it; it returns the work to check
-// again, or nil when the request is settled.
-func (v *verifier) check(ctx context.Context, w Work) (*Work, error) {
-	r := v.r
-	c, err := r.checkDeletion(ctx, &w)
-	if err != nil {
-		if isFatalAPI(err) || errors.Is(err, ErrFatal) || ctx.Err() != nil {
-			return nil, r.failed(ctx, w, err)
-		}
-		// A failed search is not a verdict: try again at the next interval.
-		r.log.Warn("verification search failed", "request_id", w.ID, "err", err)
-		w.NextCheckAt = r.cfg.Now().Add(r.nextCheck(w.Checks + 1))
-		return &w, nil
-	}
-	if err := r.cfg.Store.RecordCheck(ctx, r.cfg.RunID, w.ID, c); err != nil {
-		return nil, fatal("recording verification of request %s: %w", w.ID, err)
-	}
-	w.Checks++
-	w.LastCheckedAt = c.At
-	if c.Status != StatusDeleteSubmitted {
-		r.cfg.Progress.Pending.Add(-1)
-		r.cfg.Progress.Finished.Add(1)
-		r.log.Debug("deletion settled", "request_id", w.ID, "status", c.Status, "checks", w.Checks)
-		return nil, nil
-	}
-	w.NextCheckAt = c.Next
-	return &w, nil
 }
 
 // checkHeap orders work by when its next check is due.

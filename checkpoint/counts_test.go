@@ -49,7 +49,7 @@ func TestCounts(t *testing.T) {
 	if err := st.MarkDeleteSubmitted(t.Context(), runID, []string{"D3"}, day0, day0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetStatus(t.Context(), runID, "D3", batch.StatusDeleteSubmitted, "counted as done on submit", day0); err != nil {
+	if err := st.SetStatus(t.Context(), runID, "D3", batch.StatusDeleteAccepted, "counted as done on submit", day0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -60,7 +60,8 @@ func TestCounts(t *testing.T) {
 	wantByStatus := []checkpoint.StatusCount{
 		{Type: batch.Access, Status: batch.StatusDone, N: 1},
 		{Type: batch.Access, Status: batch.StatusPending, N: 3},
-		{Type: batch.Deletion, Status: batch.StatusDeleteSubmitted, N: 2},
+		{Type: batch.Deletion, Status: batch.StatusDeleteAccepted, N: 1},
+		{Type: batch.Deletion, Status: batch.StatusDeleteSubmitted, N: 1},
 		{Type: batch.Deletion, Status: batch.StatusPending, N: 1},
 	}
 	if !slices.Equal(c.ByStatus, wantByStatus) {

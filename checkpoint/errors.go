@@ -1,6 +1,10 @@
 package checkpoint
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/ctdsr/ctdsr/batch"
+)
 
 // Errors a caller may test for with errors.Is.
 var (
@@ -22,7 +26,10 @@ var (
 	ErrLockLost = errors.New("ledger lock lost to another run")
 
 	// ErrUnknownRequest means no request with the given ID is in the ledger.
-	ErrUnknownRequest = errors.New("request not in the ledger")
+	// It is batch.ErrUnknownRequest. Refused status changes match
+	// batch.ErrTransition, writes to a request of the other type
+	// batch.ErrWrongType.
+	ErrUnknownRequest = batch.ErrUnknownRequest
 
 	// ErrUnknownManifest means no manifest with the given SHA-256 is in the
 	// ledger.

@@ -20,30 +20,34 @@ const applicationID = 0x63746473
 // sqliteMagic starts every SQLite database file.
 var sqliteMagic = []byte("SQLite format 3\x00")
 
-// prepareFile creates the ledger's directory (0700) and file (0600) when
-// missing. The ledger holds personal data, so an existing ledger, and its
-// WAL and shared-memory files, are narrowed to owner-only access.
-func prepareFile(path string, mustExist bool, log *slog.Logger) error {
+// createFile creates the ledger's directory (0700) and file (0600) when
+// missing. With mustExist it only checks that the file is there.
+func createFile(path string, mustExist bool) error {
 	if mustExist {
 		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("no ledger: %w", err)
 		}
-	} else {
-		dir := filepath.Dir(path)
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("create directory: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		switch {
-		case err == nil:
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("create file: %w", err)
-			}
-			return nil
-		case !errors.Is(err, fs.ErrExist):
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
 			return fmt.Errorf("create file: %w", err)
 		}
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("create file: %w", err)
 	}
+	return nil
+}
+
+// tightenAll narrows an existing ledger, and its WAL and shared-memory
+// files, to owner-only access: the ledger holds personal data. It runs
+// after probe, so a file that is not a ledger keeps its mode.
+func tightenAll(path string, log *slog.Logger) error {
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		if err := tighten(path+suffix, log); err != nil {
 			return err
@@ -62,7 +66,7 @@ func tighten(name string, log *slog.Logger) error {
 		return fmt.Errorf("check permissions: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file", ErrNotLedger, name)
+		return fmt.Errorf("%w: %s is not a regular file", ErrNotLedger, filepath.Base(name))
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		if err := os.Chmod(name, perm&0o700); err != nil {
@@ -78,6 +82,13 @@ func tighten(name string, log *slog.Logger) error {
 // it: not SQLite at all, or SQLite holding tables but not our application
 // id. An empty file, or an empty database, is a new ledger.
 func probe(ctx context.Context, path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: it is not a regular file", ErrNotLedger)
+	}
 	head, err := readHead(path, len(sqliteMagic))
 	if err != nil {
 		return fmt.Errorf("read header: %w", err)

@@ -9,16 +9,18 @@ import (
 	"github.com/ctdsr/ctdsr/batch"
 )
 
-// ImportResult counts what one import did with a manifest's rows.
+// ImportResult counts what one import did with a manifest's rows. Its JSON
+// form is the "import" object of summary.json.
 type ImportResult struct {
-	Added     int // new requests
-	Unchanged int // already in the ledger with the same content (a re-read or an edited re-export)
-	Merged    int // repeated, with the same content, a request read from another row of this manifest
-	Rejected  int // rejects given to Importer.Reject
-	Conflicts int // request ID already in the ledger with different content; stored as rejects
+	Added     int `json:"added"`             // new requests
+	Unchanged int `json:"unchanged"`         // already in the ledger with the same content (a re-read or an edited re-export)
+	Merged    int `json:"duplicates_merged"` // repeated, with the same content, a request read from another row of this manifest
+	Rejected  int `json:"rejected"`          // rejects given to Importer.Reject
+	Conflicts int `json:"conflicts"`         // request ID already in the ledger with different content; stored as rejects
 }
 
-func (r *ImportResult) add(d ImportResult) {
+// Add adds the counts of d to r.
+func (r *ImportResult) Add(d ImportResult) {
 	r.Added += d.Added
 	r.Unchanged += d.Unchanged
 	r.Merged += d.Merged
@@ -192,7 +194,7 @@ func (imp *Importer) wait() error {
 		imp.err = fmt.Errorf("import manifest %s: %s: %w", imp.m.Path, w.p.rows(), w.err)
 		return imp.err
 	}
-	imp.res.add(w.d)
+	imp.res.Add(w.d)
 	w.p.reset()
 	imp.spare = w.p
 	return nil

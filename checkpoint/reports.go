@@ -23,15 +23,6 @@ const runSet = `WITH run_set AS (
 		JOIN requests r ON r.req_id = rr.req_id WHERE rm.run_id = ?1)
 `
 
-// ReportStatus is a ledger status as the reports show it: a delete that
-// CleverTap accepted but that is not verified yet is "submitted".
-func ReportStatus(st batch.Status) string {
-	if st == batch.StatusDeleteSubmitted {
-		return "submitted"
-	}
-	return string(st)
-}
-
 // reportDetail is a request's detail as the reports show it: a pending
 // request whose last attempt failed says so.
 func reportDetail(st batch.Status, detail string, attempts int, errClass, errMsg string) string {
@@ -63,7 +54,7 @@ func (s *Store) ReportRequests(ctx context.Context, runID string, fn func(report
 			&attempts, &errClass, &errMsg, &row.ProfilesFound, &row.EventsExported, &submitted, &due, &completed); err != nil {
 			return err
 		}
-		row.Status = ReportStatus(st)
+		row.Status = st.Report()
 		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg)
 		row.SubmittedAt, row.DueAt, row.CompletedAt = timePtr(submitted), timePtr(due), timePtr(completed)
 		return fn(row)
@@ -139,7 +130,7 @@ func (s *Store) ReportDeletions(ctx context.Context, runID string, fn func(repor
 		if err := json.Unmarshal([]byte(ids), &row.ObjectIDs); err != nil {
 			return fmt.Errorf("request %s: object ids: %w", row.RequestID, err)
 		}
-		row.Status = ReportStatus(st)
+		row.Status = st.Report()
 		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg)
 		row.DeleteRequestedAt, row.VerifiedAt, row.LastCheckedAt = timePtr(requested), timePtr(verified), timePtr(last)
 		return fn(row)

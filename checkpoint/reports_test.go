@@ -201,25 +201,6 @@ func TestReportSetIsTouchedAndAttached(t *testing.T) {
 	}
 }
 
-func TestReportStatus(t *testing.T) {
-	for _, c := range []struct {
-		st   batch.Status
-		want string
-	}{
-		{batch.StatusDeleteSubmitted, "submitted"},
-		{batch.StatusPending, "pending"},
-		{batch.StatusVerified, "verified"},
-		{batch.StatusReappeared, "reappeared"},
-		{batch.StatusDone, "done"},
-		{batch.StatusNotFound, "not_found"},
-		{batch.StatusFailed, "failed"},
-	} {
-		if got := checkpoint.ReportStatus(c.st); got != c.want {
-			t.Errorf("ReportStatus(%s) = %q, want %q", c.st, got, c.want)
-		}
-	}
-}
-
 // readParquet reads every row of a report file back with parquet-go.
 func readParquet[T any](tb testing.TB, path string) []T {
 	tb.Helper()
@@ -236,8 +217,7 @@ func TestWriteRunFromTheLedger(t *testing.T) {
 	l := mustReportLedger(t)
 	dir := filepath.Join(t.TempDir(), "out")
 	now := day0.Add(26 * 24 * time.Hour) // the open requests are due in 4 days
-	open := func(typ, status string) bool { return status == "pending" || status == "submitted" }
-	totals, err := report.WriteRun(t.Context(), dir, l.st, l.runID, now, checkpoint.DefaultDueWithin, open)
+	totals, err := report.WriteRun(t.Context(), dir, l.st, l.runID, now, checkpoint.DefaultDueWithin)
 	if err != nil {
 		t.Fatalf("WriteRun: %v", err)
 	}

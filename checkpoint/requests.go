@@ -92,12 +92,12 @@ func (s *Store) openPage(ctx context.Context, after string) ([]RequestRecord, er
 // that ends the request sets its completion time to at. st must be one the
 // request's type can reach.
 func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch.Status, detail string, at time.Time) error {
-	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
-		if err := checkStatus(t, st); err != nil {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, cur current) error {
+		if err := batch.CheckMove(cur.typ, cur.status, st); err != nil {
 			return err
 		}
 		var completed any
-		if st.Terminal(t, st == batch.StatusDeleteSubmitted) { // an accepted delete closed by submit mode
+		if st.Terminal() {
 			completed = dbTime(at)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?,
@@ -115,7 +115,15 @@ func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch
 // class and message; with f.GiveUp the request becomes failed, with the
 // message as its detail.
 func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f batch.Failure) error {
-	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, _ batch.RequestType) error {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, cur current) error {
+		if err := batch.CheckOpen(cur.status); err != nil {
+			return err
+		}
+		if f.GiveUp {
+			if err := batch.CheckMove(cur.typ, cur.status, batch.StatusFailed); err != nil {
+				return err
+			}
+		}
 		now := dbTime(s.opts.Now())
 		var err error
 		if f.GiveUp {
@@ -138,13 +146,13 @@ func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f ba
 
 // update runs change on one request in one transaction, after checking
 // that the run holds the ledger and the request exists.
-func (s *Store) update(ctx context.Context, runID, requestID string, change func(*sql.Tx, batch.RequestType) error) error {
+func (s *Store) update(ctx context.Context, runID, requestID string, change func(*sql.Tx, current) error) error {
 	return s.inTx(ctx, runID, func(tx *sql.Tx) error {
-		t, err := requestType(ctx, tx, requestID)
+		cur, err := currentOf(ctx, tx, requestID)
 		if err != nil {
 			return err
 		}
-		return change(tx, t)
+		return change(tx, cur)
 	})
 }
 

@@ -36,15 +36,6 @@ func TestSetStatusAndRecordFailure(t *testing.T) {
 		t.Errorf("after SetStatus(done): %+v", got)
 	}
 
-	// SetStatus(delete_submitted) is how --deletion-complete-on submit
-	// closes an accepted delete: it gets a completion time. (In verified
-	// mode MarkDeleteSubmitted records the acceptance and leaves it open.)
-	if err := st.SetStatus(t.Context(), runID, "D1", batch.StatusDeleteSubmitted, "accepted", done); err != nil {
-		t.Fatal(err)
-	}
-	if got := mustRequest(t, st, "D1"); got.Status != batch.StatusDeleteSubmitted || !got.CompletedAt.Equal(done) {
-		t.Errorf("after SetStatus(delete_submitted): %+v", got)
-	}
 	if err := st.RecordFailure(t.Context(), runID, "D1", batch.Failure{Class: "invalid", Message: "HTTP 400", GiveUp: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -100,9 +100,9 @@ func (s *Store) openDeletions(ctx context.Context, index map[string]*batch.Work)
 
 // SaveProfiles replaces the access bundle's profiles of a request.
 func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profiles []batch.FoundProfile) error {
-	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
-		if t != batch.Access {
-			return fmt.Errorf("request is a %s request, not an access request", t)
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, cur current) error {
+		if err := cur.writable(batch.Access); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM access_profiles WHERE request_id = ?", requestID); err != nil {
 			return err
@@ -144,12 +144,12 @@ func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.Ev
 		}
 		defer insert.Close()
 		for _, b := range batches {
-			t, err := requestType(ctx, tx, b.RequestID)
+			cur, err := currentOf(ctx, tx, b.RequestID)
 			if err != nil {
 				return fmt.Errorf("request %s: %w", b.RequestID, err)
 			}
-			if t != batch.Access {
-				return fmt.Errorf("request %s is a %s request, not an access request", b.RequestID, t)
+			if err := cur.writable(batch.Access); err != nil {
+				return fmt.Errorf("request %s: %w", b.RequestID, err)
 			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM access_events WHERE request_id = ? AND event_name = ?",
 				b.RequestID, b.EventName); err != nil {
@@ -193,9 +193,9 @@ func compareEvents(a, b batch.Event) int {
 // later plan replaces it whole: the caller passes every id, old and new,
 // when a verification widens the deletion.
 func (s *Store) PlanDeletion(ctx context.Context, runID, requestID string, plan batch.DeletionPlan) error {
-	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
-		if t != batch.Deletion {
-			return fmt.Errorf("request is an %s request, not a deletion", t)
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, cur current) error {
+		if err := cur.writable(batch.Deletion); err != nil {
+			return err
 		}
 		objects, err := json.Marshal(nonNil(plan.ObjectIDs))
 		if err != nil {
@@ -225,6 +225,16 @@ func (s *Store) PlanDeletion(ctx context.Context, runID, requestID string, plan 
 func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestIDs []string, at, next time.Time) error {
 	err := s.inTx(ctx, runID, func(tx *sql.Tx) error {
 		for _, id := range requestIDs {
+			cur, err := currentOf(ctx, tx, id)
+			if err != nil {
+				return fmt.Errorf("request %s: %w", id, err)
+			}
+			if err := cur.ofType(batch.Deletion); err != nil {
+				return fmt.Errorf("request %s: %w", id, err)
+			}
+			if err := batch.CheckMove(cur.typ, cur.status, batch.StatusDeleteSubmitted); err != nil {
+				return fmt.Errorf("request %s: %w", id, err)
+			}
 			res, err := tx.ExecContext(ctx, `UPDATE deletions SET delete_requested_at = ?, next_check_at = ?
 				WHERE request_id = ?`, dbTime(at), dbTime(next), id)
 			if err != nil {
@@ -235,9 +245,6 @@ func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestID
 				return err
 			}
 			if n != 1 {
-				if _, err := requestType(ctx, tx, id); err != nil {
-					return fmt.Errorf("request %s: %w", id, err)
-				}
 				return fmt.Errorf("request %s has no deletion plan", id)
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, attempts = 0,
@@ -261,19 +268,15 @@ func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestID
 // request, its outcome. Only a deletion whose delete CleverTap accepted
 // and that is not settled yet can be checked.
 func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batch.Check) error {
-	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, t batch.RequestType) error {
-		if t != batch.Deletion {
-			return fmt.Errorf("request is an %s request, not a deletion", t)
-		}
-		if err := checkStatus(t, c.Status); err != nil {
+	err := s.update(ctx, runID, requestID, func(tx *sql.Tx, cur current) error {
+		if err := cur.ofType(batch.Deletion); err != nil {
 			return err
 		}
-		var st batch.Status
-		if err := tx.QueryRowContext(ctx, "SELECT state FROM requests WHERE request_id = ?", requestID).Scan(&st); err != nil {
-			return fmt.Errorf("read status: %w", err)
+		if cur.status != batch.StatusDeleteSubmitted {
+			return fmt.Errorf("%w: the request is %s, not a delete awaiting verification", batch.ErrTransition, cur.status)
 		}
-		if st != batch.StatusDeleteSubmitted {
-			return fmt.Errorf("request is %s, not a delete awaiting verification", st)
+		if err := batch.CheckMove(cur.typ, cur.status, c.Status); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE deletions SET checks = checks + 1, last_checked_at = ?,
 			next_check_at = ? WHERE request_id = ? AND delete_requested_at IS NOT NULL`,
@@ -282,10 +285,10 @@ func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batc
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return cmp.Or(err, errors.New("request has no accepted delete to verify"))
+			return cmp.Or(err, fmt.Errorf("%w: the request has no accepted delete to verify", batch.ErrTransition))
 		}
 		var completed any
-		if c.Status.Terminal(t, false) {
+		if c.Status.Terminal() {
 			completed = dbTime(c.At)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?
@@ -320,17 +323,42 @@ func (s *Store) inTx(ctx context.Context, runID string, fn func(*sql.Tx) error) 
 	return nil
 }
 
-// requestType returns the type of request id, or ErrUnknownRequest.
-func requestType(ctx context.Context, tx *sql.Tx, id string) (batch.RequestType, error) {
-	var t batch.RequestType
-	err := tx.QueryRowContext(ctx, "SELECT request_type FROM requests WHERE request_id = ?", id).Scan(&t)
+// current is a request's type and status, read inside a transaction
+// before changing it.
+type current struct {
+	typ    batch.RequestType
+	status batch.Status
+}
+
+// currentOf returns the type and status of request id, or an error
+// matching ErrUnknownRequest.
+func currentOf(ctx context.Context, tx *sql.Tx, id string) (current, error) {
+	var c current
+	err := tx.QueryRowContext(ctx, "SELECT request_type, state FROM requests WHERE request_id = ?", id).Scan(&c.typ, &c.status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrUnknownRequest
+		return c, ErrUnknownRequest
 	}
 	if err != nil {
-		return "", fmt.Errorf("read request: %w", err)
+		return c, fmt.Errorf("read request: %w", err)
 	}
-	return t, nil
+	return c, nil
+}
+
+// ofType fails with batch.ErrWrongType unless the request is of type t.
+func (c current) ofType(t batch.RequestType) error {
+	if c.typ != t {
+		return fmt.Errorf("%w: it is a %s request, not %s", batch.ErrWrongType, c.typ, t)
+	}
+	return nil
+}
+
+// writable checks that the request is of type t and still open, before a
+// write of its run state (profiles, events, a deletion plan).
+func (c current) writable(t batch.RequestType) error {
+	if err := c.ofType(t); err != nil {
+		return err
+	}
+	return batch.CheckOpen(c.status)
 }
 
 // touch records that run runID changed a request, which puts it in the

@@ -134,10 +134,13 @@ func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve path: %w", err)
 	}
-	if err := prepareFile(abs, opts.MustExist, opts.Logger); err != nil {
+	if err := createFile(abs, opts.MustExist); err != nil {
 		return nil, err
 	}
 	if err := probe(ctx, abs); err != nil {
+		return nil, err
+	}
+	if err := tightenAll(abs, opts.Logger); err != nil {
 		return nil, err
 	}
 	host, err := os.Hostname()

@@ -100,12 +100,16 @@ func TestOpenRefusesWhatIsNotALedger(t *testing.T) {
 	}
 	db.Close()
 
+	if err := os.Chmod(foreign, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Readable by others: Open must not narrow a file it refuses.
 	text := filepath.Join(dir, "requests.csv")
-	if err := os.WriteFile(text, []byte("request_id,email\nR1,a@example.com\n"), 0o600); err != nil {
+	if err := os.WriteFile(text, []byte("request_id,email\nR1,a@example.com\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	short := filepath.Join(dir, "short")
-	if err := os.WriteFile(short, []byte("SQLite"), 0o600); err != nil {
+	if err := os.WriteFile(short, []byte("SQLite"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{foreign, text, short, dir} {
@@ -130,6 +134,12 @@ func TestOpenRefusesWhatIsNotALedger(t *testing.T) {
 			}
 			if after := fileSHA(t, path); after != before {
 				t.Errorf("Open changed %s", path)
+			}
+			if m := mode(t, path); m != 0o644 {
+				t.Errorf("Open changed the mode of %s it refused to %v, want it left at 0644", path, m)
+			}
+			if n := strings.Count(err.Error(), path); n != 1 {
+				t.Errorf("error %q names the file %d times, want once", err, n)
 			}
 			if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("Open left %s-wal behind (err %v)", path, err)

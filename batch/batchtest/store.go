@@ -1,14 +1,15 @@
 // Package batchtest provides an in-memory batch.Store for tests of the run
 // engine: every method is atomic (one mutex, validated before anything
-// changes), follows the documented semantics of batch.Store, and returns
-// the context's error when the context is already done, as a database
-// would. Accessors let tests read what a run left behind, and Violations
-// lists the calls the engine should never make.
+// changes), follows the documented semantics of batch.Store and the
+// lifecycle table (batch.CheckMove), and returns the context's error when
+// the context is already done, as a database would. It passes the same
+// conformance suite as the SQLite ledger (batch/storetest). Accessors let
+// tests read what a run left behind, and Violations lists calls the engine
+// should never make.
 package batchtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,7 +23,8 @@ import (
 var _ batch.Store = (*Store)(nil)
 
 // ErrUnknownRequest is returned for a request ID the store does not hold.
-var ErrUnknownRequest = errors.New("batchtest: unknown request")
+// It is batch.ErrUnknownRequest.
+var ErrUnknownRequest = batch.ErrUnknownRequest
 
 // Store is an in-memory, goroutine-safe batch.Store.
 type Store struct {
@@ -124,28 +126,28 @@ func touch(rec *Record, runID string) {
 	}
 }
 
-// reachable reports whether a request of type t can have status st.
-func reachable(t batch.RequestType, st batch.Status) bool {
-	switch st {
-	case batch.StatusPending, batch.StatusNotFound, batch.StatusFailed:
-		return true
-	case batch.StatusDone:
-		return t == batch.Access
-	case batch.StatusDeleteSubmitted, batch.StatusVerified, batch.StatusReappeared:
-		return t == batch.Deletion
-	}
-	return false
+// move checks that rec may move to st (batch.CheckMove) without changing
+// anything.
+func move(rec *Record, st batch.Status) error {
+	return batch.CheckMove(rec.Request.Type, rec.Status, st)
 }
 
-// setStatus moves rec to st, noting a move out of a terminal status as a
-// violation: the engine must never reopen a finished request.
-func (s *Store) setStatus(rec *Record, st batch.Status, detail string, at time.Time) {
-	if rec.Status.Terminal(rec.Request.Type, false) && rec.Status != st {
-		s.violate("request %s moved from terminal %s to %s", rec.Request.ID, rec.Status, st)
+// open checks that rec is not closed.
+func open(rec *Record) error { return batch.CheckOpen(rec.Status) }
+
+// ofType checks that rec is a request of type t.
+func ofType(rec *Record, t batch.RequestType, op string) error {
+	if rec.Request.Type != t {
+		return fmt.Errorf("batchtest: %s: %w: request %s is a %s request", op, batch.ErrWrongType, rec.Request.ID, rec.Request.Type)
 	}
+	return nil
+}
+
+// setStatus moves rec to st, which the caller has checked with move.
+func setStatus(rec *Record, st batch.Status, detail string, at time.Time) {
 	rec.Status, rec.Detail = st, detail
 	rec.Statuses = append(rec.Statuses, st)
-	if st.Terminal(rec.Request.Type, false) {
+	if st.Terminal() {
 		rec.CompletedAt = at
 	}
 }
@@ -161,7 +163,7 @@ func (s *Store) OpenWork(ctx context.Context) ([]batch.Work, error) {
 	var out []batch.Work
 	for _, id := range slices.Sorted(maps.Keys(s.reqs)) {
 		rec := s.reqs[id]
-		if rec.Status.Terminal(rec.Request.Type, false) {
+		if rec.Status.Terminal() {
 			continue
 		}
 		w := batch.Work{Request: rec.Request, Status: rec.Status, Attempts: rec.Attempts,
@@ -192,8 +194,11 @@ func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profi
 	if err != nil {
 		return err
 	}
-	if rec.Request.Type != batch.Access {
-		return fmt.Errorf("batchtest: SaveProfiles: request %s is a %s request", requestID, rec.Request.Type)
+	if err := ofType(rec, batch.Access, "SaveProfiles"); err != nil {
+		return err
+	}
+	if err := open(rec); err != nil {
+		return fmt.Errorf("batchtest: SaveProfiles: %w", err)
 	}
 	for _, p := range profiles {
 		switch p.MatchedBy {
@@ -201,9 +206,6 @@ func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profi
 		default:
 			return fmt.Errorf("batchtest: SaveProfiles: request %s: matched_by %q", requestID, p.MatchedBy)
 		}
-	}
-	if rec.Status.Terminal(rec.Request.Type, false) {
-		s.violate("SaveProfiles on finished request %s", requestID)
 	}
 	rec.Profiles = make([]batch.FoundProfile, len(profiles))
 	for i, p := range profiles {
@@ -229,8 +231,11 @@ func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.Ev
 		if err != nil {
 			return err
 		}
-		if rec.Request.Type != batch.Access {
-			return fmt.Errorf("batchtest: SaveEvents: request %s is a %s request", b.RequestID, rec.Request.Type)
+		if err := ofType(rec, batch.Access, "SaveEvents"); err != nil {
+			return err
+		}
+		if err := open(rec); err != nil {
+			return fmt.Errorf("batchtest: SaveEvents: request %s: %w", b.RequestID, err)
 		}
 		if b.EventName == "" {
 			return fmt.Errorf("batchtest: SaveEvents: request %s: empty event name", b.RequestID)
@@ -248,9 +253,6 @@ func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.Ev
 	}
 	for _, b := range batches {
 		rec := s.reqs[b.RequestID]
-		if rec.Status.Terminal(rec.Request.Type, false) {
-			s.violate("SaveEvents on finished request %s", b.RequestID)
-		}
 		rec.Names[b.EventName] = NameExport{Expected: b.Expected, Exported: int64(len(b.Events))}
 		rec.Events[b.EventName] = slices.Clone(b.Events)
 		touch(rec, runID)
@@ -269,10 +271,10 @@ func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch
 	if err != nil {
 		return err
 	}
-	if !reachable(rec.Request.Type, st) {
-		return fmt.Errorf("batchtest: SetStatus: a %s request cannot be %q", rec.Request.Type, st)
+	if err := move(rec, st); err != nil {
+		return fmt.Errorf("batchtest: SetStatus: request %s: %w", requestID, err)
 	}
-	s.setStatus(rec, st, detail, at)
+	setStatus(rec, st, detail, at)
 	touch(rec, runID)
 	return nil
 }
@@ -291,6 +293,14 @@ func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f ba
 	if f.Class == "" {
 		return fmt.Errorf("batchtest: RecordFailure: request %s: empty class", requestID)
 	}
+	if err := open(rec); err != nil {
+		return fmt.Errorf("batchtest: RecordFailure: request %s: %w", requestID, err)
+	}
+	if f.GiveUp {
+		if err := move(rec, batch.StatusFailed); err != nil {
+			return fmt.Errorf("batchtest: RecordFailure: request %s: %w", requestID, err)
+		}
+	}
 	rec.Attempts++
 	rec.LastFailure = f
 	if f.GiveUp {
@@ -298,7 +308,7 @@ func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f ba
 		if s.Now != nil {
 			now = s.Now
 		}
-		s.setStatus(rec, batch.StatusFailed, f.Message, now())
+		setStatus(rec, batch.StatusFailed, f.Message, now())
 	}
 	touch(rec, runID)
 	return nil
@@ -315,8 +325,11 @@ func (s *Store) PlanDeletion(ctx context.Context, runID, requestID string, plan 
 	if err != nil {
 		return err
 	}
-	if rec.Request.Type != batch.Deletion {
-		return fmt.Errorf("batchtest: PlanDeletion: request %s is an %s request", requestID, rec.Request.Type)
+	if err := ofType(rec, batch.Deletion, "PlanDeletion"); err != nil {
+		return err
+	}
+	if err := open(rec); err != nil {
+		return fmt.Errorf("batchtest: PlanDeletion: request %s: %w", requestID, err)
 	}
 	if rec.Plan != nil {
 		for _, id := range rec.Plan.ObjectIDs {
@@ -343,14 +356,21 @@ func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestID
 		if err != nil {
 			return err
 		}
+		if err := ofType(rec, batch.Deletion, "MarkDeleteSubmitted"); err != nil {
+			return err
+		}
+		if err := move(rec, batch.StatusDeleteSubmitted); err != nil {
+			return fmt.Errorf("batchtest: MarkDeleteSubmitted: request %s: %w", id, err)
+		}
 		if rec.Plan == nil {
 			return fmt.Errorf("batchtest: MarkDeleteSubmitted: request %s has no deletion plan", id)
 		}
 	}
 	for _, id := range requestIDs {
 		rec := s.reqs[id]
-		s.setStatus(rec, batch.StatusDeleteSubmitted, "delete accepted by CleverTap; verifying", at)
+		setStatus(rec, batch.StatusDeleteSubmitted, "delete accepted by CleverTap; verifying", at)
 		rec.DeleteRequestedAt, rec.NextCheckAt = at, next
+		rec.Attempts, rec.LastFailure = 0, batch.Failure{} // a fresh start for verification
 		touch(rec, runID)
 	}
 	return nil
@@ -367,19 +387,20 @@ func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batc
 	if err != nil {
 		return err
 	}
-	if rec.Request.Type != batch.Deletion || !reachable(batch.Deletion, c.Status) {
-		return fmt.Errorf("batchtest: RecordCheck: request %s cannot be %q", requestID, c.Status)
+	if err := ofType(rec, batch.Deletion, "RecordCheck"); err != nil {
+		return err
 	}
-	if rec.Plan == nil || rec.DeleteRequestedAt.IsZero() {
-		s.violate("RecordCheck on request %s before its delete was accepted", requestID)
+	if rec.Status != batch.StatusDeleteSubmitted || rec.Plan == nil || rec.DeleteRequestedAt.IsZero() {
+		return fmt.Errorf("batchtest: RecordCheck: request %s: %w: it is %s, not a delete awaiting verification",
+			requestID, batch.ErrTransition, rec.Status)
 	}
-	if rec.Status.Terminal(rec.Request.Type, false) {
-		s.violate("RecordCheck on finished request %s", requestID)
+	if err := move(rec, c.Status); err != nil {
+		return fmt.Errorf("batchtest: RecordCheck: request %s: %w", requestID, err)
 	}
 	rec.Checks = append(rec.Checks, c)
 	rec.LastCheckedAt, rec.NextCheckAt = c.At, c.Next
 	if c.Status != rec.Status || c.Detail != "" {
-		s.setStatus(rec, c.Status, c.Detail, c.At)
+		setStatus(rec, c.Status, c.Detail, c.At)
 	}
 	touch(rec, runID)
 	return nil
@@ -448,9 +469,9 @@ func (s *Store) Calls() map[string]int {
 	return maps.Clone(s.calls)
 }
 
-// Violations lists the calls the engine should never have made: moving a
-// finished request, saving to one, dropping planned ids, checking a
-// deletion that was never accepted.
+// Violations lists the calls the engine should never have made although
+// the store accepted them: a plan that drops ids planned before. (Moves the
+// lifecycle refuses are errors, as in the ledger.)
 func (s *Store) Violations() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -38,47 +38,81 @@ type Totals struct {
 	Rejects  int64                     `json:"rejects"`
 	DueSoon  int                       `json:"due_soon"` // open requests due within dueSoon
 	Overdue  int                       `json:"overdue"`  // open requests past due
+
+	now     time.Time
+	dueSoon time.Duration
+}
+
+// file is one report of an output directory: its name and how it is
+// rendered from a Source, counting into Totals as it goes.
+type file struct {
+	name   string
+	render func(ctx context.Context, path string, src Source, runID string, t *Totals) error
+}
+
+// files is the registry of a run's Parquet reports, in the order WriteRun
+// writes them. Adding a report is a row here (and its row type and Source
+// method); the summary lists Files().
+var files = []file{
+	{RequestsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
+		return writeFile(ctx, path, runID, src.ReportRequests, t.countRequest)
+	}},
+	{ProfilesFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
+		return writeFile(ctx, path, runID, src.ReportProfiles, func(ProfileRow) { t.Profiles++ })
+	}},
+	{EventsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
+		return writeFile(ctx, path, runID, src.ReportEvents, func(EventRow) { t.Events++ })
+	}},
+	{DeletionsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
+		return writeFile(ctx, path, runID, src.ReportDeletions, func(DeletionRow) {})
+	}},
+	{RejectsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
+		return writeFile(ctx, path, runID, src.ReportRejects, func(RejectRow) { t.Rejects++ })
+	}},
+}
+
+// Files lists the names of every file an output directory receives:
+// the Parquet reports in the order they are written, then summary.json.
+func Files() []string {
+	names := make([]string, 0, len(files)+1)
+	for _, f := range files {
+		names = append(names, f.name)
+	}
+	return append(names, SummaryFile)
 }
 
 // WriteRun writes every Parquet report of run runID into dir (created 0700),
-// each file atomically. now and dueSoon classify open requests' due dates;
-// open reports whether a request status is not final.
-func WriteRun(ctx context.Context, dir string, src Source, runID string, now time.Time, dueSoon time.Duration, open func(typ, status string) bool) (Totals, error) {
-	t := Totals{ByStatus: map[string]map[string]int{}}
+// each file atomically. now and dueSoon classify open requests' due dates:
+// a request is open while it has no completion time.
+func WriteRun(ctx context.Context, dir string, src Source, runID string, now time.Time, dueSoon time.Duration) (Totals, error) {
+	t := Totals{ByStatus: map[string]map[string]int{}, now: now, dueSoon: dueSoon}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return t, fmt.Errorf("create output directory: %w", err)
 	}
-	err := writeFile(ctx, filepath.Join(dir, RequestsFile), runID, src.ReportRequests, func(r RequestRow) {
-		t.Requests++
-		if t.ByStatus[r.RequestType] == nil {
-			t.ByStatus[r.RequestType] = map[string]int{}
+	for _, f := range files {
+		if err := f.render(ctx, filepath.Join(dir, f.name), src, runID, &t); err != nil {
+			return t, err
 		}
-		t.ByStatus[r.RequestType][r.Status]++
-		if r.DueAt != nil && open(r.RequestType, r.Status) {
-			switch {
-			case r.DueAt.Before(now):
-				t.Overdue++
-			case r.DueAt.Before(now.Add(dueSoon)):
-				t.DueSoon++
-			}
-		}
-	})
-	if err != nil {
-		return t, err
-	}
-	if err := writeFile(ctx, filepath.Join(dir, ProfilesFile), runID, src.ReportProfiles, func(ProfileRow) { t.Profiles++ }); err != nil {
-		return t, err
-	}
-	if err := writeFile(ctx, filepath.Join(dir, EventsFile), runID, src.ReportEvents, func(EventRow) { t.Events++ }); err != nil {
-		return t, err
-	}
-	if err := writeFile(ctx, filepath.Join(dir, DeletionsFile), runID, src.ReportDeletions, func(DeletionRow) {}); err != nil {
-		return t, err
-	}
-	if err := writeFile(ctx, filepath.Join(dir, RejectsFile), runID, src.ReportRejects, func(RejectRow) { t.Rejects++ }); err != nil {
-		return t, err
 	}
 	return t, nil
+}
+
+// countRequest counts one requests.parquet row.
+func (t *Totals) countRequest(r RequestRow) {
+	t.Requests++
+	if t.ByStatus[r.RequestType] == nil {
+		t.ByStatus[r.RequestType] = map[string]int{}
+	}
+	t.ByStatus[r.RequestType][r.Status]++
+	if r.DueAt == nil || r.CompletedAt != nil {
+		return
+	}
+	switch {
+	case r.DueAt.Before(t.now):
+		t.Overdue++
+	case r.DueAt.Before(t.now.Add(t.dueSoon)):
+		t.DueSoon++
+	}
 }
 
 // writeFile streams one report from the ledger into one atomic file.

@@ -21,7 +21,6 @@ type apiFlags struct {
 	concurrency  int
 	share        float64
 	rps          float64
-	timezone     string
 }
 
 func (a *apiFlags) register(fs *flag.FlagSet) {
@@ -31,21 +30,10 @@ func (a *apiFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&a.concurrency, "quota-concurrency", clevertap.DefaultConcurrency, "CleverTap's in-flight limit per API group (C)")
 	fs.Float64Var(&a.share, "quota-share", 0.75, "share of the limit this run may use: K = max(1, floor(C × share)) per group")
 	fs.Float64Var(&a.rps, "quota-rps", 0, "optional request-rate quota R; the run uses R × share per second (0 = off)")
-	fs.StringVar(&a.timezone, "timezone", "UTC", "the CleverTap account's timezone (IANA name), for event dates")
-}
-
-// location parses --timezone.
-func (a *apiFlags) location(cmd string) (*time.Location, error) {
-	loc, err := time.LoadLocation(a.timezone)
-	if err != nil {
-		return nil, usageErrorf(cmd, "--timezone %q: %w", a.timezone, err)
-	}
-	return loc, nil
 }
 
 // client builds the CleverTap client from flags and environment, for an
-// account in timezone loc (see location). Mistakes in either are usage
-// errors.
+// account in timezone loc. Mistakes in either are usage errors.
 func (a *apiFlags) client(cmd string, env *Env, loc *time.Location, log *slog.Logger) (*clevertap.Client, error) {
 	account := strings.TrimSpace(env.Getenv("CLEVERTAP_ACCOUNT_ID"))
 	if account == "" {

@@ -83,12 +83,15 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	runErr := runJob(ctx, env, client, runOptions{
-		manifests: []string{manifestPath}, state: filepath.Join(out, "ledger.db"), out: filepath.Join(out, "reports"),
-		workers: 8, verifyWindow: wait, verifyFirst: max(delay/2, 500*time.Millisecond), emailLookback: 365, verifyDeadline: 72 * time.Hour,
-		location: time.UTC, perGroup: clevertap.Quota{}.PerGroup(), args: append([]string{"demo"}, args...),
-		progressEvery: 10 * time.Second,
-	}, log)
+	cfg := defaultJobConfig()
+	cfg.Manifests = []string{manifestPath}
+	cfg.State, cfg.Out = filepath.Join(out, "ledger.db"), filepath.Join(out, "reports")
+	cfg.Args = append([]string{"demo"}, args...)
+	cfg.ProgressEvery = 10 * time.Second
+	cfg.Batch.Workers = 8
+	cfg.Batch.VerifyWindow = wait
+	cfg.Batch.VerifyFirst = max(delay/2, 500*time.Millisecond)
+	runErr := runJob(ctx, env, client, cfg, log)
 	if runErr != nil && !errors.Is(runErr, ErrRowsFailed) {
 		return runErr
 	}

@@ -15,12 +15,12 @@ import (
 
 // dryRunManifests reads the manifests, looks every subject up and prints
 // matches and a projection. It writes no ledger and deletes nothing.
-func dryRunManifests(ctx context.Context, env *Env, client *clevertap.Client, o runOptions, log *slog.Logger) error {
+func dryRunManifests(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConfig, log *slog.Logger) error {
 	var reqs []batch.Request
 	rejects := 0
 	dedup := manifest.NewDeduper()
-	for _, path := range o.manifests {
-		_, err := manifest.Read(ctx, path, manifest.Options{Sheet: o.sheet, Dedup: dedup}, func(r manifest.Row) error {
+	for _, path := range cfg.Manifests {
+		_, err := manifest.Read(ctx, path, manifest.Options{Sheet: cfg.Sheet, Dedup: dedup}, func(r manifest.Row) error {
 			switch {
 			case r.Reject != nil:
 				rejects++
@@ -37,7 +37,7 @@ func dryRunManifests(ctx context.Context, env *Env, client *clevertap.Client, o 
 		}
 	}
 	log.Info("dry run: looking subjects up", "requests", len(reqs), "rejects", rejects)
-	res, err := batch.DryRun(ctx, client, reqs, o.workers, o.perGroup, clevertap.MaxBatchSize)
+	res, err := batch.DryRun(ctx, client, reqs, cfg.Batch.Workers, client.PerGroup(), cfg.Batch.EventBatchSize)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func dryRunManifests(ctx context.Context, env *Env, client *clevertap.Client, o 
 	fmt.Fprintf(env.Stdout, "\n%d request(s), %d reject(s). Projected API calls: profile %d, events %d, delete %d.\n",
 		len(reqs), rejects, res.Calls["profile"], res.Calls["events"], res.Calls["delete"])
 	fmt.Fprintf(env.Stdout, "Mean lookup latency %s; projected API time about %s at %d call(s) in flight per group.\n",
-		res.MeanLatency.Round(time.Millisecond), res.Projected.Round(time.Second), o.perGroup)
+		res.MeanLatency.Round(time.Millisecond), res.Projected.Round(time.Second), client.PerGroup())
 	fmt.Fprintln(env.Stdout, "Dry run: nothing was deleted and no ledger was written.")
 	if rejects > 0 || failed > 0 {
 		return fmt.Errorf("dry run: %w", ErrRowsFailed)

@@ -14,11 +14,7 @@ import (
 // ingestResult says what loading the manifests did.
 type ingestResult struct {
 	Manifests []manifestSummary
-	Added     int
-	Unchanged int
-	Merged    int
-	Rejected  int
-	Conflicts int
+	Counts    checkpoint.ImportResult // every manifest's rows together
 }
 
 type manifestSummary struct {
@@ -67,11 +63,7 @@ func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []
 			log.Info("manifest columns ignored", "manifest", path, "columns", ms.Unknown)
 		}
 		res.Manifests = append(res.Manifests, ms)
-		res.Added += ir.Added
-		res.Unchanged += ir.Unchanged
-		res.Merged += ir.Merged
-		res.Rejected += ir.Rejected
-		res.Conflicts += ir.Conflicts
+		res.Counts.Add(ir)
 	}
 	return res, nil
 }

@@ -4,108 +4,156 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+const runSynopsis = `[--manifest F ...] --state LEDGER.db --out DIR [flags]
 
-// command is one subcommand of ctdsr.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, env *Env, args []string) error
+Carries out the requests in the manifests and continues what the ledger
+holds: pending verifications and retryable failures. Credentials come from
+CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE (or --passcode-file).`
+
+// jobConfig is everything one run needs: the engine's settings and the
+// job's own (files, progress, the command line for the ledger).
+type jobConfig struct {
+	Batch         batch.Config
+	Manifests     []string
+	State         string
+	Out           string
+	Sheet         string
+	ProgressEvery time.Duration
+	Args          []string         // the command line, without secrets, for the ledger
+	Now           func() time.Time // the clock of the ledger and the engine
 }
 
-// commands lists every subcommand; help renders from it.
-func commands() []command {
-	return []command{
-		{"run", "carry out the requests in manifests (and resume the ledger)", cmdRun},
-		{"validate", "check manifests without calling CleverTap", cmdValidate},
-		{"status", "summarise a ledger without calling CleverTap", cmdStatus},
-		{"sim", "serve the built-in CleverTap simulator", cmdSim},
-		{"demo", "run a sample manifest end to end against the simulator", cmdDemo},
-		{"version", "print the version", cmdVersion},
-		{"help", "show help for ctdsr or a subcommand", cmdHelp},
-	}
+// defaultJobConfig holds every default of a run once: the engine's come
+// from batch.DefaultConfig, the quota's from clevertap.DefaultQuota.
+func defaultJobConfig() jobConfig {
+	return jobConfig{Batch: batch.DefaultConfig(), ProgressEvery: 30 * time.Second, Now: time.Now}
 }
 
-// run dispatches args to a subcommand.
-func run(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		printUsage(env.Stderr)
-		return usageErrorf("", "no subcommand given")
-	}
-	name := args[0]
-	if name == "-h" || name == "--help" || name == "-help" {
-		printUsage(env.Stdout)
-		return nil
-	}
-	for _, c := range commands() {
-		if c.name == name {
-			return c.run(ctx, env, args[1:])
-		}
-	}
-	return usageErrorf("", "unknown subcommand %q", name)
+// register binds the run's flags straight to the fields of c, with c's
+// values as the defaults.
+func (c *jobConfig) register(fs *flag.FlagSet) {
+	b := &c.Batch
+	fs.Var((*multiFlag)(&c.Manifests), "manifest", "manifest file (CSV, Parquet or .xlsx); repeatable")
+	fs.StringVar(&c.State, "state", c.State, "the SQLite ledger file (created if missing)")
+	fs.StringVar(&c.Out, "out", c.Out, "directory for the Parquet reports and summary.json")
+	fs.StringVar(&c.Sheet, "sheet", c.Sheet, "workbook sheet to read (default: the first)")
+	fs.IntVar(&b.Workers, "workers", b.Workers, "requests worked on at once (the quota bounds calls in flight)")
+	fs.DurationVar(&b.VerifyWindow, "verify-window", b.VerifyWindow, "how long to keep polling pending deletion verifications")
+	fs.DurationVar(&b.VerifyFirst, "verify-first", b.VerifyFirst,
+		fmt.Sprintf("wait before the first verification search; each later one waits twice as long (up to %s)", b.VerifyMax))
+	fs.IntVar(&b.EmailLookbackDays, "email-lookback-days", b.EmailLookbackDays,
+		"email-filtered event exports look back this many days before a subject's first event, to find profiles sharing the email (costs no calls; 0 = none)")
+	fs.DurationVar(&b.VerifyDeadline, "verify-deadline", b.VerifyDeadline, "fail a deletion whose profile is still found this long after the delete")
+	fs.Var(completeOnFlag{&b.CompleteOnSubmit}, "deletion-complete-on", "when a deletion is done: verified, or submit (CleverTap accepted it)")
+	fs.Var(locationFlag{&b.Location}, "timezone", "the CleverTap account's timezone (IANA name), for event dates")
+	fs.DurationVar(&c.ProgressEvery, "progress-every", c.ProgressEvery, "interval of progress log lines when stderr is not a terminal")
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "ctdsr carries out data-subject access and deletion requests against CleverTap.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: ctdsr <subcommand> [flags]")
-	fmt.Fprintln(w)
-	cs := commands()
-	for _, c := range cs {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'ctdsr <subcommand> --help' for its flags. Exit codes: 0 ok, 1 fatal,")
-	fmt.Fprintln(w, "2 usage or unreadable input, 3 rows failed or rejected, 130 interrupted.")
-}
-
-// newFlagSet returns a FlagSet for subcommand name whose --help prints a
-// synopsis and the flags to stdout.
-func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet("ctdsr "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stdout, "Usage: ctdsr %s %s\n\nFlags:\n", name, synopsis)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(env.Stderr)
-	}
-	return fs
-}
-
-// parseFlags parses args into fs, turning --help into errHelpShown and any
-// other flag error into a UsageError. Positional arguments are refused.
-func parseFlags(fs *flag.FlagSet, name string, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return errHelpShown
-		}
-		return usageErrorf(name, "%w", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf(name, "unexpected argument %q", strings.Join(fs.Args(), " "))
-	}
-	return nil
-}
-
-func cmdVersion(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "version", "")
-	if err := parseFlags(fs, "version", args); err != nil {
+func cmdRun(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "run", runSynopsis)
+	var (
+		api    apiFlags
+		lf     logFlags
+		dryRun bool
+	)
+	cfg := defaultJobConfig()
+	cfg.register(fs)
+	api.register(fs)
+	lf.register(fs, "info")
+	fs.BoolVar(&dryRun, "dry-run", false, "read manifests and look subjects up only; delete nothing, write no ledger")
+	if err := parseFlags(fs, "run", args); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "ctdsr %s\n", version)
+	if err := cfg.Batch.Validate(); err != nil {
+		return usageErrorf("run", "%w", err)
+	}
+	log, err := lf.logger("run", env)
+	if err != nil {
+		return err
+	}
+	client, err := api.client("run", env, cfg.Batch.Location, log)
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		if len(cfg.Manifests) == 0 {
+			return usageErrorf("run", "--dry-run needs at least one --manifest")
+		}
+		return dryRunManifests(ctx, env, client, cfg, log)
+	}
+	if cfg.State == "" || cfg.Out == "" {
+		return usageErrorf("run", "--state and --out are required")
+	}
+	cfg.Args = redactArgs(args)
+	return runJob(ctx, env, client, cfg, log)
+}
+
+// completeOnFlag binds --deletion-complete-on verified|submit to a bool.
+type completeOnFlag struct{ submit *bool }
+
+func (f completeOnFlag) String() string {
+	if f.submit != nil && *f.submit {
+		return "submit"
+	}
+	return "verified"
+}
+
+func (f completeOnFlag) Set(v string) error {
+	switch v {
+	case "verified":
+		*f.submit = false
+	case "submit":
+		*f.submit = true
+	default:
+		return fmt.Errorf("%q: want verified or submit", v)
+	}
 	return nil
 }
 
-func cmdHelp(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		printUsage(env.Stdout)
-		return nil
+// locationFlag binds an IANA timezone name to a *time.Location.
+type locationFlag struct{ loc **time.Location }
+
+func (f locationFlag) String() string {
+	if f.loc == nil || *f.loc == nil {
+		return "UTC"
 	}
-	return run(ctx, env, []string{args[0], "--help"})
+	return (*f.loc).String()
+}
+
+func (f locationFlag) Set(v string) error {
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		return err
+	}
+	*f.loc = loc
+	return nil
+}
+
+// redactArgs keeps the command line for the ledger's runs table without
+// anything secret (there should be nothing: the passcode never comes from
+// a flag, but a path to a passcode file is not worth keeping either).
+func redactArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	skip := false
+	for _, a := range args {
+		switch {
+		case skip:
+			out = append(out, "[REDACTED]")
+			skip = false
+		case a == "--passcode-file" || a == "-passcode-file":
+			out = append(out, a)
+			skip = true
+		case strings.HasPrefix(a, "--passcode-file=") || strings.HasPrefix(a, "-passcode-file="):
+			out = append(out, strings.SplitN(a, "=", 2)[0]+"=[REDACTED]")
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -90,11 +91,11 @@ func writeStatusJSON(w io.Writer, c checkpoint.Counts) error {
 			s.LastRun.EndedAt = &r.EndedAt
 		}
 	}
-	for _, sc := range c.ByStatus {
-		if s.ByStatus[string(sc.Type)] == nil {
-			s.ByStatus[string(sc.Type)] = map[string]int{}
+	for _, sc := range byReportName(c.ByStatus) {
+		if s.ByStatus[sc.typ] == nil {
+			s.ByStatus[sc.typ] = map[string]int{}
 		}
-		s.ByStatus[string(sc.Type)][checkpoint.ReportStatus(sc.Status)] = sc.N
+		s.ByStatus[sc.typ][sc.status] = sc.n
 	}
 	if !c.OldestOpenAt.IsZero() {
 		s.OldestOpenAt = &c.OldestOpenAt
@@ -109,8 +110,8 @@ func writeStatusTable(w io.Writer, path string, c checkpoint.Counts, dueWithin t
 		path, c.Requests, c.Manifests, c.Rejects, c.Runs)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TYPE\tSTATUS\tCOUNT")
-	for _, sc := range c.ByStatus {
-		fmt.Fprintf(tw, "  %s\t%s\t%d\n", sc.Type, checkpoint.ReportStatus(sc.Status), sc.N)
+	for _, sc := range byReportName(c.ByStatus) {
+		fmt.Fprintf(tw, "  %s\t%s\t%d\n", sc.typ, sc.status, sc.n)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "open %d; overdue %d; due within %s %d\n", c.Open, c.Overdue, dueWithin, c.DueSoon)
@@ -129,4 +130,27 @@ func writeStatusTable(w io.Writer, path string, c checkpoint.Counts, dueWithin t
 		fmt.Fprintf(w, "locked by run %s (pid %d on %s), started %s, last heartbeat %s\n",
 			l.RunID, l.PID, l.Host, l.StartedAt.Format(time.RFC3339), l.HeartbeatAt.Format(time.RFC3339))
 	}
+}
+
+// reportCount is a number of requests of one type under one report name.
+type reportCount struct {
+	typ, status string
+	n           int
+}
+
+// byReportName sums the ledger's counts by the names reports use (two
+// ledger statuses may share one, as both accepted deletes are
+// "submitted"), in the ledger's order (by type, then ledger status).
+func byReportName(counts []checkpoint.StatusCount) []reportCount {
+	var out []reportCount
+	for _, sc := range counts {
+		typ, name := string(sc.Type), sc.Status.Report()
+		i := slices.IndexFunc(out, func(r reportCount) bool { return r.typ == typ && r.status == name })
+		if i < 0 {
+			out = append(out, reportCount{typ, name, 0})
+			i = len(out) - 1
+		}
+		out[i].n += sc.N
+	}
+	return out
 }

@@ -4,31 +4,24 @@ import (
 	"time"
 
 	"github.com/ctdsr/ctdsr/batch/report"
+	"github.com/ctdsr/ctdsr/checkpoint"
 	"github.com/ctdsr/ctdsr/clevertap"
 )
 
 // runSummary is summary.json: what one run did, for people and for
 // monitoring. It holds no personal data.
 type runSummary struct {
-	RunID       string            `json:"run_id"`
-	ToolVersion string            `json:"tool_version"`
-	StartedAt   time.Time         `json:"started_at"`
-	EndedAt     time.Time         `json:"ended_at"`
-	Outcome     string            `json:"outcome"` // ok, rows_failed, interrupted, unreadable_input, fatal
-	Error       string            `json:"error,omitempty"`
-	Manifests   []manifestSummary `json:"manifests"`
-	Import      importCounts      `json:"import"`
-	Reports     report.Totals     `json:"reports"`
-	API         apiSummary        `json:"api"`
-	OutputFiles []string          `json:"output_files"`
-}
-
-type importCounts struct {
-	Added     int `json:"added"`
-	Unchanged int `json:"unchanged"`
-	Merged    int `json:"duplicates_merged"`
-	Rejected  int `json:"rejected"`
-	Conflicts int `json:"conflicts"`
+	RunID       string                  `json:"run_id"`
+	ToolVersion string                  `json:"tool_version"`
+	StartedAt   time.Time               `json:"started_at"`
+	EndedAt     time.Time               `json:"ended_at"`
+	Outcome     Outcome                 `json:"outcome"`
+	Error       string                  `json:"error,omitempty"`
+	Manifests   []manifestSummary       `json:"manifests"`
+	Import      checkpoint.ImportResult `json:"import"`
+	Reports     report.Totals           `json:"reports"`
+	API         apiSummary              `json:"api"`
+	OutputFiles []string                `json:"output_files"`
 }
 
 type apiSummary struct {

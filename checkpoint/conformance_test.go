@@ -1,0 +1,32 @@
+package checkpoint_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/ctdsr/ctdsr/batch"
+	"github.com/ctdsr/ctdsr/batch/storetest"
+	"github.com/ctdsr/ctdsr/checkpoint"
+)
+
+// The ledger passes the batch.Store conformance suite, as the in-memory
+// test store does.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		New: func(t *testing.T, reqs ...batch.Request) (batch.Store, string) {
+			clk := newClock(storetest.T0)
+			st := mustOpen(t, filepath.Join(t.TempDir(), "ledger.db"), checkpoint.Options{Now: clk.Now})
+			runID := mustBeginRun(t, st)
+			for i := range reqs {
+				reqs[i].Source.Row = i + 2 // one row each
+			}
+			mustImport(t, st, runID, manifestInfo("m.csv", t.Name()), reqs, nil)
+			return st, runID
+		},
+		Get: func(t *testing.T, s batch.Store, id string) storetest.Snapshot {
+			t.Helper()
+			rec := mustRequest(t, s.(*checkpoint.Store), id)
+			return storetest.Snapshot{Status: rec.Status, Detail: rec.Detail, Attempts: rec.Attempts, Closed: !rec.CompletedAt.IsZero()}
+		},
+	})
+}

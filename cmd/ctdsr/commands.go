@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// command is one subcommand of ctdsr.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+// commands lists every subcommand; help renders from it.
+func commands() []command {
+	return []command{
+		{"run", "carry out the requests in manifests (and resume the ledger)", cmdRun},
+		{"validate", "check manifests without calling CleverTap", cmdValidate},
+		{"status", "summarise a ledger without calling CleverTap", cmdStatus},
+		{"sim", "serve the built-in CleverTap simulator", cmdSim},
+		{"demo", "run a sample manifest end to end against the simulator", cmdDemo},
+		{"version", "print the version", cmdVersion},
+		{"help", "show help for ctdsr or a subcommand", cmdHelp},
+	}
+}
+
+// run dispatches args to a subcommand.
+func run(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		printUsage(env.Stderr)
+		return usageErrorf("", "no subcommand given")
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "-help" {
+		printUsage(env.Stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	return usageErrorf("", "unknown subcommand %q", name)
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "ctdsr carries out data-subject access and deletion requests against CleverTap.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: ctdsr <subcommand> [flags]")
+	fmt.Fprintln(w)
+	cs := commands()
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'ctdsr <subcommand> --help' for its flags. Exit codes: 0 ok, 1 fatal,")
+	fmt.Fprintln(w, "2 usage or unreadable input, 3 rows failed or rejected, 130 interrupted.")
+}
+
+// newFlagSet returns a FlagSet for subcommand name whose --help prints a
+// synopsis and the flags to stdout.
+func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ctdsr "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stdout, "Usage: ctdsr %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(env.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(env.Stderr)
+	}
+	return fs
+}
+
+// parseFlags parses args into fs, turning --help into errHelpShown and any
+// other flag error into a UsageError. Positional arguments are refused.
+func parseFlags(fs *flag.FlagSet, name string, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return errHelpShown
+		}
+		return usageErrorf(name, "%w", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf(name, "unexpected argument %q", strings.Join(fs.Args(), " "))
+	}
+	return nil
+}

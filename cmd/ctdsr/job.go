@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
+	"github.com/ctdsr/ctdsr/batch/manifest"
+	"github.com/ctdsr/ctdsr/batch/report"
+	"github.com/ctdsr/ctdsr/checkpoint"
+	"github.com/ctdsr/ctdsr/clevertap"
+)
+
+// heartbeatEvery is how often a run refreshes its ledger lock.
+const heartbeatEvery = 20 * time.Second
+
+// job is one run of `ctdsr run` (and of the demo), in named steps: open
+// (take the ledger), ingest (load manifests), execute (the engine), report
+// (render the ledger into --out) and close (release the ledger with the
+// outcome). Reports are written even after an interruption or a fatal API
+// error, for what is done.
+type job struct {
+	cfg    jobConfig
+	env    *Env
+	client *clevertap.Client
+	log    *slog.Logger
+
+	store    *checkpoint.Store
+	runID    string
+	bg       context.Context // ledger writes and reports must happen even after an interruption
+	stopKeep func() error    // stops the heartbeat; its error is the heartbeat's
+	progress *batch.Progress
+	sum      runSummary
+	outcome  Outcome
+}
+
+// runJob runs one job. Its error maps to the exit code (exit.go).
+func runJob(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConfig, log *slog.Logger) (err error) {
+	j := &job{cfg: cfg, env: env, client: client, log: log, bg: context.WithoutCancel(ctx),
+		progress: &batch.Progress{}, outcome: OutcomeFatal}
+	j.sum = runSummary{ToolVersion: version, StartedAt: cfg.Now().UTC()}
+	if err := j.open(ctx); err != nil {
+		return err
+	}
+	defer func() { err = j.close(err) }()
+
+	// Find an unwritable --out now, not after the deletes were sent.
+	if err := checkOutputDir(cfg.Out); err != nil {
+		return err
+	}
+	if err := j.ingest(ctx); err != nil {
+		return err
+	}
+	runErr := j.execute(ctx)
+	if errors.Is(runErr, checkpoint.ErrLockLost) {
+		return runErr // another run owns the ledger now: write nothing
+	}
+	if err := j.report(); err != nil {
+		j.outcome = OutcomeFatal
+		return joinOneLine(runErr, err)
+	}
+	return j.outcome.err(j.runID, cfg.Out, runErr)
+}
+
+// open takes the ledger for this run and keeps its lock alive.
+func (j *job) open(ctx context.Context) error {
+	store, err := checkpoint.Open(ctx, j.cfg.State, checkpoint.Options{Now: j.cfg.Now, Logger: j.log.WithGroup("ledger")})
+	if err != nil {
+		return err
+	}
+	runID, err := store.BeginRun(ctx, checkpoint.RunInfo{Args: j.cfg.Args, ToolVersion: version})
+	if err != nil {
+		store.Close()
+		return err
+	}
+	j.store, j.runID, j.sum.RunID = store, runID, runID
+	j.log = j.log.With("run_id", runID)
+	keepCtx, cancel := context.WithCancel(j.bg)
+	keepErr := make(chan error, 1)
+	go func() { keepErr <- store.KeepAlive(keepCtx, runID, heartbeatEvery) }()
+	j.stopKeep = func() error {
+		cancel()
+		return <-keepErr
+	}
+	return nil
+}
+
+// close stops the heartbeat, records the outcome and releases the ledger.
+// err is the job's error so far; close adds its own failures to it.
+func (j *job) close(err error) error {
+	if kerr := j.stopKeep(); kerr != nil && err == nil {
+		err = fmt.Errorf("ledger heartbeat: %w", kerr)
+	}
+	if eerr := j.store.EndRun(j.bg, j.runID, string(j.outcome)); eerr != nil && err == nil {
+		err = eerr
+	}
+	if cerr := j.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ingest loads the manifests into the ledger. When one cannot be read, no
+// request is worked on; summary.json says so where monitoring looks.
+func (j *job) ingest(ctx context.Context) error {
+	opts := manifest.Options{Sheet: j.cfg.Sheet, Location: time.UTC, Dedup: manifest.NewDeduper()}
+	ing, err := ingest(ctx, j.store, j.runID, j.cfg.Manifests, opts, j.log)
+	j.sum.Manifests, j.sum.Import = ing.Manifests, ing.Counts
+	if err == nil {
+		return nil
+	}
+	if errors.As(err, new(*UsageError)) {
+		j.outcome = OutcomeUnreadableInput
+	}
+	j.sum.Outcome, j.sum.Error, j.sum.EndedAt = j.outcome, err.Error(), j.cfg.Now().UTC()
+	if werr := report.WriteJSON(filepath.Join(j.cfg.Out, report.SummaryFile), j.sum); werr != nil {
+		return joinOneLine(err, werr)
+	}
+	return err
+}
+
+// execute runs the engine over everything open in the ledger, showing
+// progress, and sets the outcome from how it ended.
+func (j *job) execute(ctx context.Context) error {
+	runner, err := batch.NewRunner(j.cfg.Batch, batch.Deps{RunID: j.runID, Store: j.store, API: j.client,
+		Now: j.cfg.Now, Logger: j.log, Progress: j.progress})
+	if err != nil {
+		return err
+	}
+	pctx, stopProgress := context.WithCancel(ctx)
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		reportProgress(pctx, j.env.Stderr, isTerminal(j.env.Stderr), j.log, j.progress,
+			func() int64 { return totalCalls(j.client.Stats()) }, j.cfg.ProgressEvery)
+	}()
+	runErr := runner.Run(ctx)
+	stopProgress()
+	<-progressDone
+
+	switch {
+	case runErr == nil:
+		j.outcome = OutcomeOK
+	case ctx.Err() != nil && !errors.Is(runErr, batch.ErrFatal):
+		j.outcome = OutcomeInterrupted
+	default:
+		j.sum.Error = runErr.Error()
+	}
+	return runErr
+}
+
+// report renders the reports from the ledger, then summary.json, and
+// prints the totals.
+func (j *job) report() error {
+	const dueWithin = checkpoint.DefaultDueWithin
+	totals, err := report.WriteRun(j.bg, j.cfg.Out, j.store, j.runID, j.cfg.Now(), dueWithin)
+	if err != nil {
+		return fmt.Errorf("writing reports: %w", err)
+	}
+	if j.outcome == OutcomeOK && (hasProblems(totals) || j.progress.Failed.Load() > 0) {
+		j.outcome = OutcomeRowsFailed
+	}
+	j.sum.Outcome = j.outcome
+	j.sum.EndedAt = j.cfg.Now().UTC()
+	j.sum.Reports = totals
+	j.sum.API = apiSummaryOf(j.client.Stats(), j.client.PerGroup())
+	j.sum.OutputFiles = report.Files()
+	if err := report.WriteJSON(filepath.Join(j.cfg.Out, report.SummaryFile), j.sum); err != nil {
+		return err
+	}
+	printTotals(j.env.Stdout, j.runID, j.cfg.Out, totals, dueWithin)
+	return nil
+}
+
+// checkOutputDir creates the report directory (0700) if needed and checks
+// that a file can be created in it.
+func checkOutputDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".ctdsr-write-check-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// joinOneLine is errors.Join on one line: main prints an error as one line
+// (cron mail, log collectors). Both errors stay visible to errors.Is.
+func joinOneLine(first, second error) error {
+	if first == nil {
+		return second
+	}
+	return fmt.Errorf("%w; %w", first, second)
+}
+
+// hasProblems reports rows that were rejected or are in a status a person
+// must look at (batch.Status.Problem: failed, reappeared).
+func hasProblems(t report.Totals) bool {
+	if t.Rejects > 0 {
+		return true
+	}
+	problem := map[string]bool{}
+	for _, info := range batch.Statuses() {
+		if info.Problem {
+			problem[info.Report] = true
+		}
+	}
+	for _, byStatus := range t.ByStatus {
+		for st, n := range byStatus {
+			if problem[st] && n > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Outcome is how a run ended, as the ledger's runs table and summary.json
+// record it.
+type Outcome string
+
+// The outcomes of a run.
+const (
+	OutcomeOK              Outcome = "ok"               // every request reached a good status or is waiting as it should
+	OutcomeRowsFailed      Outcome = "rows_failed"      // finished, but rows were rejected, failed or need a person
+	OutcomeInterrupted     Outcome = "interrupted"      // stopped by SIGINT/SIGTERM; state saved
+	OutcomeUnreadableInput Outcome = "unreadable_input" // a manifest could not be read; nothing was worked on
+	OutcomeFatal           Outcome = "fatal"            // the run could not go on
+)
+
+// err is the error a finished run returns for its outcome: nil when it
+// went well, ErrRowsFailed or ErrInterrupted wrapped with where to look,
+// and cause (the run's own error) otherwise.
+func (o Outcome) err(runID, out string, cause error) error {
+	switch o {
+	case OutcomeOK:
+		return nil
+	case OutcomeRowsFailed:
+		return fmt.Errorf("run %s: %w (see %s)", runID, ErrRowsFailed, filepath.Join(out, "requests.parquet"))
+	case OutcomeInterrupted:
+		return fmt.Errorf("run %s: %w", runID, ErrInterrupted)
+	}
+	return cause
+}
