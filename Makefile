@@ -21,6 +21,7 @@ test: vet race fuzz
 
 vet:
 	@test -z "$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...))" || { echo "gofmt needed:"; gofmt -l $$($(GO) list -f '{{.Dir}}' ./...); exit 1; }
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
 	$(GO) vet ./...
 
 race:
