@@ -20,6 +20,12 @@ type RequestRow struct {
 	SubmittedAt    *time.Time `parquet:"submitted_at,optional,timestamp(microsecond)"`
 	DueAt          *time.Time `parquet:"due_at,optional,timestamp(microsecond)"`
 	CompletedAt    *time.Time `parquet:"completed_at,optional,timestamp(microsecond)"`
+	// Late: completed after its due date, or still open past it.
+	Late bool `parquet:"late"`
+	// DaysOpen: whole days from submission (or, without one, from when the
+	// ledger learnt of the request) to completion, or to the report's time
+	// while open.
+	DaysOpen int32 `parquet:"days_open"`
 }
 
 // ProfileRow is one row of access_profiles.parquet: one per (request,
