@@ -72,7 +72,13 @@ func (r *Runner) access(ctx context.Context, w Work) error {
 		return r.failed(ctx, w, err)
 	}
 	if len(s.profiles) == 0 {
-		return r.finish(ctx, w.ID, StatusNotFound, "no CleverTap profile matched the email or user id")
+		return r.notFound(ctx, w, "no CleverTap profile matched the email or user id")
+	}
+	if err := r.subjectFound(ctx); err != nil {
+		return err
+	}
+	if len(s.conflicts) > 0 && r.cfg.OnConflict == ConflictReview {
+		return r.endConflict(ctx, w, s.conflicts, "nothing was exported")
 	}
 	job := newAccessJob(w, s)
 	if err := r.saveProfiles(ctx, job); err != nil {
@@ -103,6 +109,11 @@ func (r *Runner) advance(ctx context.Context, job *accessJob) error {
 		}
 		if len(todo) == 0 {
 			grew, err := r.discover(ctx, job)
+			var ce *conflictError
+			if errors.As(err, &ce) {
+				job.markFailed() // no shared scan saves for it any more
+				return r.endConflict(ctx, job.w, ce.conflicts, "nothing was exported")
+			}
 			if err != nil {
 				return r.failed(ctx, job.w, err)
 			}
@@ -327,6 +338,12 @@ func mergeDateSpans(spans []dateSpan) []dateSpan {
 // saveCovered saves, for each job, the events held for name, in one
 // transaction.
 func (r *Runner) saveCovered(ctx context.Context, name string, jobs []*accessJob) error {
+	// A job whose attempt failed (or that ended in conflict) saves nothing
+	// more this run: the ledger may have closed it.
+	jobs = slices.DeleteFunc(slices.Clone(jobs), (*accessJob).isFailed)
+	if len(jobs) == 0 {
+		return nil
+	}
 	batches := make([]EventBatch, len(jobs))
 	versions := make([]int, len(jobs))
 	for i, job := range jobs {
@@ -373,8 +390,14 @@ func (r *Runner) discover(ctx context.Context, job *accessJob) (bool, error) {
 		if err != nil {
 			return grew, err
 		}
+		if cs := job.s.check(p, "lookup by objectId", id); len(cs) > 0 {
+			if r.cfg.OnConflict == ConflictReview {
+				return grew, &conflictError{cs}
+			}
+			job.s.conflicts = append(job.s.conflicts, cs...)
+		}
 		m := MatchedByEmail
-		if !job.s.emails[strings.ToLower(p.Email)] && p.Identity != "" && job.s.identities[p.Identity] {
+		if !job.s.emails[normEmail(p.Email)] && p.Identity != "" && job.s.identities[p.Identity] {
 			m = MatchedByIdentity
 		}
 		if job.s.add(p, m, r.now()) {
@@ -532,7 +555,7 @@ func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Even
 			for i := range page {
 				rec := &page[i]
 				records++
-				if rec.Email != "" && !strings.EqualFold(rec.Email, email) {
+				if rec.Email != "" && normEmail(rec.Email) != email {
 					ignored = true
 				}
 				if s.owns(rec) {
@@ -593,6 +616,9 @@ func (r *Runner) finishAccess(ctx context.Context, job *accessJob) error {
 	detail := fmt.Sprintf("%d profile(s)", len(job.s.profiles))
 	if len(diffs) > 0 {
 		detail += "; events exported differ from CleverTap's summary count: " + strings.Join(diffs, ", ")
+	}
+	if len(job.s.conflicts) > 0 { // --on-conflict union
+		detail += "; exported despite contradictions (--on-conflict union): " + describe(job.s.conflicts)
 	}
 	return r.finish(ctx, job.w.ID, StatusDone, detail)
 }

@@ -50,7 +50,8 @@ func accessCase(tb testing.TB, orphans bool) (*ctsim.Dataset, []batch.Request) {
 		p = pk.pick(tb, pk.orphanedWithIdentity)
 		add("both-orphan", p.Email, p.Identity)
 	}
-	// Email of one person, user id of another: the subject is the union.
+	// Email of one person, user id of another: with --on-conflict union
+	// the subject is the union (TestConflict covers review, the default).
 	add("both-two-people", pk.pick(tb, pk.single).Email, pk.pick(tb, withIdentity).Identity)
 	add("id-noemail", "", "u-noemail")
 	add("unknown-email", "nobody@example.invalid", "")
@@ -61,7 +62,8 @@ func accessCase(tb testing.TB, orphans bool) (*ctsim.Dataset, []batch.Request) {
 
 // TestAccessMatchesGroundTruth runs access requests against the simulator
 // in each profile-filter mode and checks every bundle against what the
-// simulator holds: no event missing, extra or twice.
+// simulator holds: no event missing, extra or twice. It runs with
+// --on-conflict union, under which a row naming two people is their union.
 func TestAccessMatchesGroundTruth(t *testing.T) {
 	for _, tc := range []struct {
 		filter  string
@@ -75,7 +77,7 @@ func TestAccessMatchesGroundTruth(t *testing.T) {
 			ds, reqs := accessCase(t, tc.orphans)
 			h := newHarness(t, ds, ctsim.Options{ProfileFilter: tc.filter})
 			h.store.Add(reqs...)
-			h.mustRun()
+			h.mustRun(func(c *batch.Config, _ *batch.Deps) { c.OnConflict = batch.ConflictUnion })
 			for _, req := range reqs {
 				checkAccess(t, h, req)
 			}

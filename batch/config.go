@@ -44,6 +44,13 @@ type Config struct {
 	EmailLookbackDays int
 	// EventBatchSize is the export page size, 1 to 5000.
 	EventBatchSize int
+	// OnConflict is what a profile contradicting the request's row does:
+	// ConflictReview ends the request as StatusConflict, ConflictUnion
+	// carries on with every profile and notes the contradiction.
+	OnConflict ConflictPolicy
+	// ExpectNoMatches lets a run finish that looks many subjects up and
+	// finds none; otherwise it stops, suspecting the wrong account.
+	ExpectNoMatches bool
 }
 
 // DefaultConfig returns the settings a run uses unless told otherwise.
@@ -59,6 +66,7 @@ func DefaultConfig() Config {
 		DeleteBatchWait:   5 * time.Second,
 		EmailLookbackDays: 365,
 		EventBatchSize:    clevertap.MaxBatchSize,
+		OnConflict:        ConflictReview,
 	}
 }
 
@@ -85,6 +93,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("email look-back %d days is negative", c.EmailLookbackDays)
 	case c.EventBatchSize < 1 || c.EventBatchSize > clevertap.MaxBatchSize:
 		return fmt.Errorf("event batch size %d is outside 1..%d", c.EventBatchSize, clevertap.MaxBatchSize)
+	case !c.OnConflict.valid():
+		return fmt.Errorf("on conflict %q: want %s or %s", c.OnConflict, ConflictReview, ConflictUnion)
 	}
 	return nil
 }
@@ -95,6 +105,8 @@ type Deps struct {
 	RunID string
 	Store Store
 	API   CleverTap
+	// Account names the CleverTap account in messages (its id, region).
+	Account string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the run's log lines; nil discards them.

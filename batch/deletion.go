@@ -32,12 +32,21 @@ func (r *Runner) deletion(ctx context.Context, w Work) error {
 		return r.failed(ctx, w, err)
 	}
 	if len(s.profiles) == 0 {
-		return r.finish(ctx, w.ID, StatusNotFound, "no CleverTap profile matched the email or user id; nothing to delete")
+		return r.notFound(ctx, w, "no CleverTap profile matched the email or user id; nothing to delete")
+	}
+	if err := r.subjectFound(ctx); err != nil {
+		return err
+	}
+	if len(s.conflicts) > 0 && r.cfg.OnConflict == ConflictReview {
+		return r.endConflict(ctx, w, s.conflicts, "nothing was deleted")
 	}
 	plan := DeletionPlan{
 		ObjectIDs:  slices.Sorted(maps.Keys(s.objectIDs)),
 		Identities: slices.Sorted(maps.Keys(s.identities)),
 		Profiles:   len(s.profiles),
+	}
+	if len(s.conflicts) > 0 { // --on-conflict union
+		plan.Notes = "deleted despite contradictions (--on-conflict union): " + describe(s.conflicts)
 	}
 	if len(plan.ObjectIDs)+len(plan.Identities) == 0 {
 		return r.finish(ctx, w.ID, StatusFailed, "profile found but it has neither an objectId nor an identity to delete by")
@@ -119,6 +128,13 @@ func (r *Runner) checkDeletion(ctx context.Context, w *Work) (Check, error) {
 		}
 	}
 	c := Check{At: now, Status: StatusDeleteSubmitted, Next: now.Add(r.nextCheck(w.Checks + 1))}
+	if len(s.conflicts) > 0 && r.cfg.OnConflict == ConflictReview {
+		r.log.Warn("deletion ends in conflict at verification: a profile found contradicts the row", "request_id", w.ID, "fields", fields(s.conflicts))
+		c.Status, c.Next = StatusConflict, time.Time{}
+		c.Detail = fmt.Sprintf("conflict at verification: %s; the profiles planned before (objectIds %s) were deleted, the contradicting ones were not",
+			describe(s.conflicts), strings.Join(w.Plan.ObjectIDs, ", "))
+		return c, nil
+	}
 	switch {
 	case len(s.profiles) == 0:
 		c.Status, c.Detail = StatusVerified, "searched by email and user id: no profile left"
@@ -129,7 +145,7 @@ func (r *Runner) checkDeletion(ctx context.Context, w *Work) (Check, error) {
 	case len(still) > 0:
 		c.Detail = "deleted profile still present; CleverTap deletes within 24-48h"
 	case len(older) > 0:
-		if err := r.deleteMore(ctx, w, olderProfiles); err != nil {
+		if err := r.deleteMore(ctx, w, olderProfiles, s.conflicts); err != nil {
 			return Check{}, err
 		}
 		c.Detail = fmt.Sprintf("found %d more profile(s) that predate the delete; deleted them too", len(olderProfiles))
@@ -156,7 +172,7 @@ func existedBefore(p *clevertap.Profile, t time.Time) bool {
 // them now. The plan is recorded once CleverTap accepted the ids (a crash
 // before that finds the same profiles again at the next check), and the
 // verification deadline restarts: CleverTap takes its usual time for them.
-func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profile) error {
+func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profile, cs []conflict) error {
 	ids, idents := map[string]bool{}, map[string]bool{}
 	for _, id := range w.Plan.ObjectIDs {
 		ids[id] = true
@@ -187,7 +203,12 @@ func (r *Runner) deleteMore(ctx context.Context, w *Work, ps []*clevertap.Profil
 			return err
 		}
 	}
-	plan := DeletionPlan{ObjectIDs: slices.Sorted(maps.Keys(ids)), Identities: slices.Sorted(maps.Keys(idents)), Profiles: w.Plan.Profiles + len(ps)}
+	plan := DeletionPlan{ObjectIDs: slices.Sorted(maps.Keys(ids)), Identities: slices.Sorted(maps.Keys(idents)),
+		Profiles: w.Plan.Profiles + len(ps), Notes: w.Plan.Notes}
+	if len(cs) > 0 { // --on-conflict union
+		note := "deleted at verification despite contradictions (--on-conflict union): " + describe(cs)
+		plan.Notes = strings.TrimPrefix(plan.Notes+"; "+note, "; ")
+	}
 	if err := r.store.PlanDeletion(ctx, r.runID, w.ID, plan); err != nil {
 		return fatal("recording deletion plan of request %s: %w", w.ID, err)
 	}

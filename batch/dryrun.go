@@ -33,6 +33,20 @@ type DryRunResult struct {
 	Projected time.Duration
 }
 
+// NoMatches reports what a real run would stop on, suspecting the wrong
+// account: at least noMatchLimit subjects looked up and none found.
+func (r DryRunResult) NoMatches() bool {
+	if len(r.Matches) < noMatchLimit {
+		return false
+	}
+	for _, m := range r.Matches {
+		if m.Err != nil || m.Profiles > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // DryRun looks every request's subject up (read-only calls) and projects
 // the calls and time a real run would need. Nothing is deleted or written.
 // perGroup is the client's K; pageSize the export page size.

@@ -30,6 +30,7 @@ type Runner struct {
 	log   *slog.Logger
 	prog  *Progress
 	res   resolver
+	gate  *matchGate
 
 	// filter is what the run learnt of CleverTap's profile filter: once it
 	// is refused or ignored, subjects wait for shared scans.
@@ -57,6 +58,7 @@ func NewRunner(cfg Config, d Deps) (*Runner, error) {
 	r := &Runner{
 		cfg: cfg, runID: d.RunID, store: detachedStore{d.Store}, api: d.API, now: d.Now,
 		log: d.Logger, prog: d.Progress, res: resolver{api: d.API, now: d.Now},
+		gate:   &matchGate{open: cfg.ExpectNoMatches, account: d.Account},
 		filter: newFilterState(), parked: map[string][]*parkedNeed{},
 	}
 	return r, nil
@@ -82,6 +84,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	g.Go(func() error {
 		defer r.deleter.close()
 		if err := r.work(gctx, work); err != nil {
+			return err
+		}
+		// Every subject was looked up and fewer than noMatchLimit were
+		// missed: the "not found" verdicts held back are genuine.
+		if err := r.recordMisses(gctx, r.gate.release()); err != nil {
 			return err
 		}
 		return r.sharedScans(gctx)

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ctdsr/ctdsr/clevertap"
@@ -174,7 +173,7 @@ func (ix *ownerIndex) owners(rec *clevertap.EventRecord) []*accessJob {
 		add(ix.byIdentity[rec.Identity])
 	}
 	if rec.Email != "" {
-		add(ix.byEmail[strings.ToLower(rec.Email)])
+		add(ix.byEmail[normEmail(rec.Email)])
 	}
 	return out
 }

@@ -24,6 +24,7 @@ const (
 	StatusDeleteAccepted  Status = "delete_accepted"  // CleverTap accepted the delete; closed unverified (--deletion-complete-on submit)
 	StatusVerified        Status = "verified"         // searched again after the delete: gone
 	StatusReappeared      Status = "reappeared"       // gone, but the person came back as a new profile
+	StatusConflict        Status = "conflict"         // the row's email and user id lead to different people
 )
 
 // StatusInfo is one row of the lifecycle table.
@@ -41,6 +42,9 @@ type StatusInfo struct {
 	// status may list itself: a repeated verification, say). A move to a
 	// status the request's type cannot be in is refused even if listed.
 	Next []Status
+	// Discards: entering this status drops the request's exported
+	// profiles and events from the ledger (they may be someone else's).
+	Discards bool
 	// Meaning explains the status in one line, for help and docs.
 	Meaning string
 }
@@ -54,12 +58,12 @@ var (
 // lifecycle is the table. Order is the order reports list statuses in.
 var lifecycle = []StatusInfo{
 	{Status: StatusPending, Types: bothTypes, Report: "pending",
-		Next:    []Status{StatusDone, StatusNotFound, StatusFailed, StatusDeleteSubmitted, StatusDeleteAccepted},
+		Next:    []Status{StatusDone, StatusNotFound, StatusFailed, StatusConflict, StatusDeleteSubmitted, StatusDeleteAccepted},
 		Meaning: "not finished yet; the next run continues it"},
 	{Status: StatusDone, Types: accessOnly, Terminal: true, Report: "done",
 		Meaning: "every profile and event found was exported"},
 	{Status: StatusDeleteSubmitted, Types: deletionOnly, Report: "submitted",
-		Next:    []Status{StatusDeleteSubmitted, StatusDeleteAccepted, StatusVerified, StatusReappeared, StatusFailed},
+		Next:    []Status{StatusDeleteSubmitted, StatusDeleteAccepted, StatusVerified, StatusReappeared, StatusFailed, StatusConflict},
 		Meaning: "CleverTap accepted the delete; searching again until the subject is gone"},
 	{Status: StatusDeleteAccepted, Types: deletionOnly, Terminal: true, Report: "submitted",
 		Meaning: "CleverTap accepted the delete; counted as done without verification (--deletion-complete-on submit)"},
@@ -71,6 +75,8 @@ var lifecycle = []StatusInfo{
 		Meaning: "CleverTap held no profile for the email or user id"},
 	{Status: StatusFailed, Types: bothTypes, Terminal: true, Problem: true, Report: "failed",
 		Meaning: "given up after repeated or permanent errors; the detail says why"},
+	{Status: StatusConflict, Types: bothTypes, Terminal: true, Problem: true, Report: "conflict", Discards: true,
+		Meaning: "a profile found contradicts the row (email and user id lead to different people, or CleverTap answered with someone else): nothing was exported or deleted; hand the corrected row in under a new request id"},
 }
 
 var statusIndex = func() map[Status]*StatusInfo {
@@ -103,6 +109,12 @@ func (s Status) Terminal() bool {
 func (s Status) Problem() bool {
 	i, ok := statusIndex[s]
 	return ok && i.Problem
+}
+
+// Discards reports whether entering s drops the request's exported data.
+func (s Status) Discards() bool {
+	i, ok := statusIndex[s]
+	return ok && i.Discards
 }
 
 // Report returns the name reports show for s (s itself when unknown).

@@ -120,7 +120,8 @@ type Failure struct {
 type DeletionPlan struct {
 	ObjectIDs  []string
 	Identities []string
-	Profiles   int // profiles found, for the report
+	Profiles   int    // profiles found, for the report
+	Notes      string // what the report must say besides the status (contradictions kept with --on-conflict union)
 }
 
 // Check is one verification search after a delete.

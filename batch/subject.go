@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/ctdsr/ctdsr/clevertap"
 )
@@ -19,7 +22,10 @@ type subject struct {
 	found      []FoundProfile
 	objectIDs  map[string]bool
 	identities map[string]bool
-	emails     map[string]bool // lower-cased
+	emails     map[string]bool // normalised (normEmail)
+	// conflicts are the profiles found that contradict the request's row
+	// (see check); with --on-conflict review they end the request.
+	conflicts []conflict
 }
 
 // resolver finds a request's subject in CleverTap: the lookups by email and
@@ -33,7 +39,7 @@ type resolver struct {
 // given, and returns the union of distinct profiles. A lookup that finds
 // nothing is not an error.
 func (r resolver) resolve(ctx context.Context, req Request) (*subject, error) {
-	s := &subject{req: req, objectIDs: map[string]bool{}, identities: map[string]bool{}, emails: map[string]bool{}}
+	s := newSubject(req)
 	if req.Email != "" {
 		if err := r.lookup(ctx, s, clevertap.ByEmail, req.Email, MatchedByEmail); err != nil {
 			return nil, err
@@ -47,6 +53,10 @@ func (r resolver) resolve(ctx context.Context, req Request) (*subject, error) {
 	return s, nil
 }
 
+func newSubject(req Request) *subject {
+	return &subject{req: req, objectIDs: map[string]bool{}, identities: map[string]bool{}, emails: map[string]bool{}}
+}
+
 func (r resolver) lookup(ctx context.Context, s *subject, by clevertap.LookupKey, value string, m MatchedBy) error {
 	p, err := r.api.Profile(ctx, by, value)
 	if errors.Is(err, clevertap.ErrNotFound) {
@@ -55,8 +65,75 @@ func (r resolver) lookup(ctx context.Context, s *subject, by clevertap.LookupKey
 	if err != nil {
 		return err
 	}
+	s.conflicts = append(s.conflicts, s.check(p, "lookup by "+string(m), "")...)
 	s.add(p, m, r.now())
 	return nil
+}
+
+// conflict is a profile that contradicts the request's row.
+type conflict struct {
+	ids   []string // the profile's objectIds
+	field string   // what differs: "email", "user id", or "objectId" for a wrong answer
+	via   string   // how the profile was found
+}
+
+func (c conflict) String() string {
+	ids := "without an objectId"
+	if len(c.ids) > 0 {
+		ids = strings.Join(c.ids, ", ")
+	}
+	if c.field == "objectId" {
+		return fmt.Sprintf("the answer to a %s was profile %s, which does not hold the objectId asked for", c.via, ids)
+	}
+	return fmt.Sprintf("profile %s (found by %s) has a different %s than the row", ids, c.via, c.field)
+}
+
+// describe renders conflicts for a request's detail. It names fields and
+// objectIds, never the emails or user ids themselves.
+func describe(cs []conflict) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// fields lists the contradicting fields, for a log line.
+func fields(cs []conflict) []string {
+	var out []string
+	for _, c := range cs {
+		if !slices.Contains(out, c.field) {
+			out = append(out, c.field)
+		}
+	}
+	return out
+}
+
+// check returns how p contradicts the request's row: a profile belongs to
+// the row only if (the row has no email, or p has none, or they are the
+// same email) and (the row has no user id, or p has no identity, or they
+// are equal). A lookup's answer is checked against its question the same
+// way (a lookup by email asks for the row's email, by identity for its
+// user id); asked is the objectId a lookup by objectId asked for.
+func (s *subject) check(p *clevertap.Profile, via, asked string) []conflict {
+	var out []conflict
+	ids := p.ObjectIDs()
+	if s.req.Email != "" && p.Email != "" && normEmail(p.Email) != normEmail(s.req.Email) {
+		out = append(out, conflict{ids, "email", via})
+	}
+	if s.req.UserID != "" && p.Identity != "" && p.Identity != s.req.UserID {
+		out = append(out, conflict{ids, "user id", via})
+	}
+	if asked != "" && !slices.Contains(ids, asked) {
+		out = append(out, conflict{ids, "objectId", via})
+	}
+	return out
+}
+
+// normEmail is the form emails are compared in: trimmed, Unicode NFC,
+// lower-case.
+func normEmail(e string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(e)))
 }
 
 // add merges p into the subject and reports whether it was a profile not
@@ -83,7 +160,7 @@ func (s *subject) add(p *clevertap.Profile, m MatchedBy, at time.Time) bool {
 		s.identities[p.Identity] = true
 	}
 	if p.Email != "" {
-		s.emails[strings.ToLower(p.Email)] = true
+		s.emails[normEmail(p.Email)] = true
 	}
 	return true
 }
@@ -93,7 +170,7 @@ func (s *subject) add(p *clevertap.Profile, m MatchedBy, at time.Time) bool {
 func sameProfile(a, b *clevertap.Profile) bool {
 	ids, others := a.ObjectIDs(), b.ObjectIDs()
 	if len(ids) == 0 || len(others) == 0 {
-		return len(ids) == len(others) && a.Identity == b.Identity && strings.EqualFold(a.Email, b.Email)
+		return len(ids) == len(others) && a.Identity == b.Identity && normEmail(a.Email) == normEmail(b.Email)
 	}
 	return slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(others, id) })
 }
@@ -104,7 +181,7 @@ func sameProfile(a, b *clevertap.Profile) bool {
 func (s *subject) owns(e *clevertap.EventRecord) bool {
 	return s.objectIDs[e.ObjectID] ||
 		(e.Identity != "" && s.identities[e.Identity]) ||
-		(e.Email != "" && s.emails[strings.ToLower(e.Email)])
+		(e.Email != "" && s.emails[normEmail(e.Email)])
 }
 
 // flatten turns a profile into the ledger's bundle row.

@@ -25,8 +25,12 @@ func TestConformance(t *testing.T) {
 		},
 		Get: func(t *testing.T, s batch.Store, id string) storetest.Snapshot {
 			t.Helper()
-			rec := mustRequest(t, s.(*checkpoint.Store), id)
-			return storetest.Snapshot{Status: rec.Status, Detail: rec.Detail, Attempts: rec.Attempts, Closed: !rec.CompletedAt.IsZero()}
+			st := s.(*checkpoint.Store)
+			rec := mustRequest(t, st, id)
+			return storetest.Snapshot{Status: rec.Status, Detail: rec.Detail, Attempts: rec.Attempts,
+				Closed:   !rec.CompletedAt.IsZero(),
+				Profiles: rawInt(t, st.Path(), "SELECT count(*) FROM access_profiles WHERE request_id = ?", id),
+				Events:   rawInt(t, st.Path(), "SELECT count(*) FROM access_events WHERE request_id = ?", id)}
 		},
 	})
 }

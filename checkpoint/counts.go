@@ -22,6 +22,7 @@ type Counts struct {
 	Open    int // not in a terminal status (an accepted delete is open until verified)
 	Overdue int // open and past its due date
 	DueSoon int // open and due within the window given to Counts
+	Late    int // completed after its due date, or open past it
 
 	// OldestOpen is the open request submitted first (by submission time,
 	// else the time the ledger learnt of it); zero when none is open.
@@ -29,7 +30,7 @@ type Counts struct {
 	OldestOpenAt time.Time
 
 	Manifests int // manifests fully loaded
-	Rejects   int
+	Rejects   int // rejected rows not handed in again since as valid requests
 	Runs      int
 	LastRun   *RunRecord  // nil before the first run
 	Lock      *LockHolder // the run holding the ledger now, if any
@@ -119,11 +120,21 @@ func countByStatus(ctx context.Context, tx *sql.Tx, c *Counts) error {
 }
 
 func countOpen(ctx context.Context, tx *sql.Tx, c *Counts, now, soon time.Time) error {
-	return tx.QueryRowContext(ctx, `SELECT count(*),
+	if err := tx.QueryRowContext(ctx, `SELECT count(*),
 		coalesce(sum(due_at IS NOT NULL AND due_at < ?1), 0),
 		coalesce(sum(due_at IS NOT NULL AND due_at >= ?1 AND due_at < ?2), 0)
 		FROM requests WHERE `+openSQL, dbTime(now), dbTime(soon)).
-		Scan(&c.Open, &c.Overdue, &c.DueSoon)
+		Scan(&c.Open, &c.Overdue, &c.DueSoon); err != nil {
+		return err
+	}
+	// Late: the overdue open ones, and those closed after their due date.
+	var closedLate int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests
+		WHERE completed_at IS NOT NULL AND due_at IS NOT NULL AND completed_at > due_at`).Scan(&closedLate); err != nil {
+		return err
+	}
+	c.Late = c.Overdue + closedLate
+	return nil
 }
 
 func oldestOpen(ctx context.Context, tx *sql.Tx, c *Counts) error {
@@ -144,7 +155,7 @@ func oldestOpen(ctx context.Context, tx *sql.Tx, c *Counts) error {
 func countTotals(ctx context.Context, tx *sql.Tx, c *Counts) error {
 	return tx.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM manifests WHERE loaded_at IS NOT NULL),
-		(SELECT count(*) FROM rejects),
+		(SELECT count(*) FROM rejects j WHERE `+rejectCurrent+`),
 		(SELECT count(*) FROM runs)`).Scan(&c.Manifests, &c.Rejects, &c.Runs)
 }
 
@@ -165,4 +176,46 @@ func lastRun(ctx context.Context, tx *sql.Tx, c *Counts) error {
 	r.StartedAt, r.EndedAt = goTime(started), goTime(ended)
 	c.LastRun = &r
 	return nil
+}
+
+// RunCounts is what one run did, for its summary and exit code: the
+// requests it touched (changed, or read in its manifests) by type and
+// status, and the rejected rows of its manifests still current.
+type RunCounts struct {
+	ByStatus []StatusCount
+	Rejects  int
+}
+
+// RunCounts reads what run runID did, in one consistent snapshot.
+func (s *Store) RunCounts(ctx context.Context, runID string) (RunCounts, error) {
+	var rc RunCounts
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return rc, fmt.Errorf("run counts: begin: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT request_type, state, count(*) FROM requests r
+		WHERE r.last_run_id = ?1 OR r.req_id IN (SELECT rr.req_id FROM request_rows rr
+			JOIN run_manifests rm ON rm.manifest_id = rr.manifest_id WHERE rm.run_id = ?1)
+		GROUP BY request_type, state ORDER BY request_type, state`, runID)
+	if err != nil {
+		return rc, fmt.Errorf("run counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sc StatusCount
+		if err := rows.Scan(&sc.Type, &sc.Status, &sc.N); err != nil {
+			return rc, fmt.Errorf("run counts: %w", err)
+		}
+		rc.ByStatus = append(rc.ByStatus, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return rc, fmt.Errorf("run counts: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM rejects j
+		WHERE j.manifest_id IN (SELECT manifest_id FROM run_manifests WHERE run_id = ?) AND `+rejectCurrent, runID).
+		Scan(&rc.Rejects); err != nil {
+		return rc, fmt.Errorf("run counts: rejects: %w", err)
+	}
+	return rc, nil
 }

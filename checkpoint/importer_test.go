@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ctdsr/ctdsr/batch"
+	"github.com/ctdsr/ctdsr/batch/report"
 	"github.com/ctdsr/ctdsr/checkpoint"
 )
 
@@ -261,7 +262,11 @@ func summary(t *testing.T, st *checkpoint.Store) ledgerSummary {
 func rejectsOf(t *testing.T, st *checkpoint.Store, runID string) []batch.Reject {
 	t.Helper()
 	var got []batch.Reject
-	if err := st.Rejects(t.Context(), runID, func(r batch.Reject) error { got = append(got, r); return nil }); err != nil {
+	sel := report.Selection{RunID: runID, Now: day0}
+	if err := st.ReportRejects(t.Context(), sel, func(r report.RejectRow) error {
+		got = append(got, batch.Reject{SourceFile: r.SourceFile, SourceRow: int(r.SourceRow), RequestID: r.RequestID, Column: r.Column, Reason: r.Reason})
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return got

@@ -100,10 +100,13 @@ func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch
 		if st.Terminal() {
 			completed = dbTime(at)
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?,
+		now := s.opts.Now()
+		if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?,
 			updated_at = ?, last_run_id = ? WHERE request_id = ?`,
-			string(st), detail, completed, dbTime(s.opts.Now()), runID, requestID)
-		return err
+			string(st), detail, completed, dbTime(now), runID, requestID); err != nil {
+			return err
+		}
+		return moved(ctx, tx, runID, requestID, cur.status, st, now)
 	})
 	if err != nil {
 		return fmt.Errorf("set status of request %s to %s: %w", requestID, st, err)
@@ -131,6 +134,9 @@ func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f ba
 				last_error = ?, state = ?, detail = ?, completed_at = ?, updated_at = ?, last_run_id = ?
 				WHERE request_id = ?`,
 				f.Class, f.Message, string(batch.StatusFailed), f.Message, now, now, runID, requestID)
+			if err == nil {
+				err = moved(ctx, tx, runID, requestID, cur.status, batch.StatusFailed, s.opts.Now())
+			}
 		} else {
 			_, err = tx.ExecContext(ctx, `UPDATE requests SET attempts = attempts + 1, last_error_class = ?,
 				last_error = ?, updated_at = ?, last_run_id = ? WHERE request_id = ?`,

@@ -65,7 +65,7 @@ func (s *Store) openEventNames(ctx context.Context, index map[string]*batch.Work
 }
 
 func (s *Store) openDeletions(ctx context.Context, index map[string]*batch.Work) error {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT d.request_id, d.object_ids, d.identities, d.profiles,
+	rows, err := s.rdb.QueryContext(ctx, `SELECT d.request_id, d.object_ids, d.identities, d.profiles, d.notes,
 		d.delete_requested_at, d.checks, d.last_checked_at, d.next_check_at
 		FROM deletions d JOIN requests r ON r.request_id = d.request_id
 		WHERE `+openSQL)
@@ -80,7 +80,7 @@ func (s *Store) openDeletions(ctx context.Context, index map[string]*batch.Work)
 			checks                   int
 			requested, last, nextChk sql.NullInt64
 		)
-		if err := rows.Scan(&id, &objects, &idents, &plan.Profiles, &requested, &checks, &last, &nextChk); err != nil {
+		if err := rows.Scan(&id, &objects, &idents, &plan.Profiles, &plan.Notes, &requested, &checks, &last, &nextChk); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(objects), &plan.ObjectIDs); err != nil {
@@ -206,10 +206,10 @@ func (s *Store) PlanDeletion(ctx context.Context, runID, requestID string, plan 
 			return err
 		}
 		now := s.opts.Now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deletions (request_id, object_ids, identities, profiles, planned_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET object_ids = excluded.object_ids,
-			identities = excluded.identities, profiles = excluded.profiles`,
-			requestID, string(objects), string(idents), plan.Profiles, dbTime(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deletions (request_id, object_ids, identities, profiles, notes, planned_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET object_ids = excluded.object_ids,
+			identities = excluded.identities, profiles = excluded.profiles, notes = excluded.notes`,
+			requestID, string(objects), string(idents), plan.Profiles, plan.Notes, dbTime(now)); err != nil {
 			return err
 		}
 		return touch(ctx, tx, runID, requestID, now)
@@ -250,6 +250,9 @@ func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestID
 			if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, attempts = 0,
 				last_error_class = '', last_error = '' WHERE request_id = ?`,
 				string(batch.StatusDeleteSubmitted), "delete accepted by CleverTap; verifying", id); err != nil {
+				return err
+			}
+			if err := moved(ctx, tx, runID, id, cur.status, batch.StatusDeleteSubmitted, s.opts.Now()); err != nil {
 				return err
 			}
 			if err := touch(ctx, tx, runID, id, s.opts.Now()); err != nil {
@@ -293,6 +296,9 @@ func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batc
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, detail = ?, completed_at = ?
 			WHERE request_id = ?`, string(c.Status), c.Detail, completed, requestID); err != nil {
+			return err
+		}
+		if err := moved(ctx, tx, runID, requestID, cur.status, c.Status, s.opts.Now()); err != nil {
 			return err
 		}
 		return touch(ctx, tx, runID, requestID, s.opts.Now())

@@ -143,12 +143,18 @@ func ofType(rec *Record, t batch.RequestType, op string) error {
 	return nil
 }
 
-// setStatus moves rec to st, which the caller has checked with move.
+// setStatus moves rec to st, which the caller has checked with move. A
+// status that discards drops the exported bundle, as the ledger does.
 func setStatus(rec *Record, st batch.Status, detail string, at time.Time) {
 	rec.Status, rec.Detail = st, detail
 	rec.Statuses = append(rec.Statuses, st)
 	if st.Terminal() {
 		rec.CompletedAt = at
+	}
+	if st.Discards() {
+		rec.Profiles = nil
+		rec.Names = map[string]NameExport{}
+		rec.Events = map[string][]batch.Event{}
 	}
 }
 

@@ -23,7 +23,12 @@ func TestConformance(t *testing.T) {
 			if !ok {
 				t.Fatalf("no request %s", id)
 			}
-			return storetest.Snapshot{Status: rec.Status, Detail: rec.Detail, Attempts: rec.Attempts, Closed: !rec.CompletedAt.IsZero()}
+			events := 0
+			for _, evs := range rec.Events {
+				events += len(evs)
+			}
+			return storetest.Snapshot{Status: rec.Status, Detail: rec.Detail, Attempts: rec.Attempts,
+				Closed: !rec.CompletedAt.IsZero(), Profiles: len(rec.Profiles), Events: events}
 		},
 	})
 }

@@ -16,17 +16,20 @@ const (
 	EventsFile    = "access_events.parquet"
 	DeletionsFile = "deletion_report.parquet"
 	SummaryFile   = "summary.json"
+	WorkbookFile  = "report.xlsx" // the workbook for people
+	PackagesDir   = "access"      // per-subject access packages, <request>.zip
 )
 
-// Source renders a run's report rows, in a stable order, from the ledger.
-// Because the reports come from the ledger and not from memory, a resumed
-// run writes the same files as an uninterrupted one.
+// Source renders the report rows of a selection, in a stable order, from
+// the ledger. Because the reports come from the ledger and not from memory,
+// a resumed run writes the same files as an uninterrupted one, and a run
+// with nothing to do writes the same files as the run before it.
 type Source interface {
-	ReportRequests(ctx context.Context, runID string, fn func(RequestRow) error) error
-	ReportProfiles(ctx context.Context, runID string, fn func(ProfileRow) error) error
-	ReportEvents(ctx context.Context, runID string, fn func(EventRow) error) error
-	ReportDeletions(ctx context.Context, runID string, fn func(DeletionRow) error) error
-	ReportRejects(ctx context.Context, runID string, fn func(RejectRow) error) error
+	ReportRequests(ctx context.Context, sel Selection, fn func(RequestRow) error) error
+	ReportProfiles(ctx context.Context, sel Selection, fn func(ProfileRow) error) error
+	ReportEvents(ctx context.Context, sel Selection, fn func(EventRow) error) error
+	ReportDeletions(ctx context.Context, sel Selection, fn func(DeletionRow) error) error
+	ReportRejects(ctx context.Context, sel Selection, fn func(RejectRow) error) error
 }
 
 // Totals counts what WriteRun wrote.
@@ -38,6 +41,7 @@ type Totals struct {
 	Rejects  int64                     `json:"rejects"`
 	DueSoon  int                       `json:"due_soon"` // open requests due within dueSoon
 	Overdue  int                       `json:"overdue"`  // open requests past due
+	Late     int                       `json:"late"`     // completed after their due date, or open past it
 
 	now     time.Time
 	dueSoon time.Duration
@@ -47,27 +51,27 @@ type Totals struct {
 // rendered from a Source, counting into Totals as it goes.
 type file struct {
 	name   string
-	render func(ctx context.Context, path string, src Source, runID string, t *Totals) error
+	render func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error
 }
 
 // files is the registry of a run's Parquet reports, in the order WriteRun
 // writes them. Adding a report is a row here (and its row type and Source
 // method); the summary lists Files().
 var files = []file{
-	{RequestsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
-		return writeFile(ctx, path, runID, src.ReportRequests, t.countRequest)
+	{RequestsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
+		return writeFile(ctx, path, sel, src.ReportRequests, t.countRequest)
 	}},
-	{ProfilesFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
-		return writeFile(ctx, path, runID, src.ReportProfiles, func(ProfileRow) { t.Profiles++ })
+	{ProfilesFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
+		return writeFile(ctx, path, sel, src.ReportProfiles, func(ProfileRow) { t.Profiles++ })
 	}},
-	{EventsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
-		return writeFile(ctx, path, runID, src.ReportEvents, func(EventRow) { t.Events++ })
+	{EventsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
+		return writeFile(ctx, path, sel, src.ReportEvents, func(EventRow) { t.Events++ })
 	}},
-	{DeletionsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
-		return writeFile(ctx, path, runID, src.ReportDeletions, func(DeletionRow) {})
+	{DeletionsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
+		return writeFile(ctx, path, sel, src.ReportDeletions, func(DeletionRow) {})
 	}},
-	{RejectsFile, func(ctx context.Context, path string, src Source, runID string, t *Totals) error {
-		return writeFile(ctx, path, runID, src.ReportRejects, func(RejectRow) { t.Rejects++ })
+	{RejectsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
+		return writeFile(ctx, path, sel, src.ReportRejects, func(RejectRow) { t.Rejects++ })
 	}},
 }
 
@@ -81,16 +85,23 @@ func Files() []string {
 	return append(names, SummaryFile)
 }
 
-// WriteRun writes every Parquet report of run runID into dir (created 0700),
-// each file atomically. now and dueSoon classify open requests' due dates:
-// a request is open while it has no completion time.
-func WriteRun(ctx context.Context, dir string, src Source, runID string, now time.Time, dueSoon time.Duration) (Totals, error) {
-	t := Totals{ByStatus: map[string]map[string]int{}, now: now, dueSoon: dueSoon}
+// Write renders every Parquet report of a selection into dir (created
+// 0700), each file atomically, after removing what a killed write left
+// behind. dueSoon classifies open requests' due dates against sel.Now: a
+// request is open while it has no completion time.
+func Write(ctx context.Context, dir string, src Source, sel Selection, dueSoon time.Duration) (Totals, error) {
+	t := Totals{ByStatus: map[string]map[string]int{}, now: sel.Now, dueSoon: dueSoon}
+	if err := sel.Validate(); err != nil {
+		return t, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return t, fmt.Errorf("create output directory: %w", err)
 	}
+	if err := RemoveLeftovers(dir); err != nil {
+		return t, err
+	}
 	for _, f := range files {
-		if err := f.render(ctx, filepath.Join(dir, f.name), src, runID, &t); err != nil {
+		if err := f.render(ctx, filepath.Join(dir, f.name), src, sel, &t); err != nil {
 			return t, err
 		}
 	}
@@ -104,6 +115,9 @@ func (t *Totals) countRequest(r RequestRow) {
 		t.ByStatus[r.RequestType] = map[string]int{}
 	}
 	t.ByStatus[r.RequestType][r.Status]++
+	if r.Late {
+		t.Late++
+	}
 	if r.DueAt == nil || r.CompletedAt != nil {
 		return
 	}
@@ -116,14 +130,14 @@ func (t *Totals) countRequest(r RequestRow) {
 }
 
 // writeFile streams one report from the ledger into one atomic file.
-func writeFile[T any](ctx context.Context, path, runID string, rows func(context.Context, string, func(T) error) error, count func(T)) error {
+func writeFile[T any](ctx context.Context, path string, sel Selection, rows func(context.Context, Selection, func(T) error) error, count func(T)) error {
 	w, err := Create[T](path)
 	if err != nil {
 		return err
 	}
 	const chunk = 1024
 	buf := make([]T, 0, chunk)
-	err = rows(ctx, runID, func(r T) error {
+	err = rows(ctx, sel, func(r T) error {
 		count(r)
 		buf = append(buf, r)
 		if len(buf) == chunk {

@@ -37,6 +37,8 @@ type Snapshot struct {
 	Detail   string
 	Attempts int
 	Closed   bool // has a completion time
+	Profiles int  // access profiles held
+	Events   int  // exported events held, all names
 }
 
 // T0 is the time the suite's writes happen at.
@@ -70,6 +72,7 @@ func Run(t *testing.T, h Harness) {
 		{"DeletionFlow", testDeletionFlow},
 		{"ClosedRequestsRefuseWrites", testClosedRefuse},
 		{"UnknownRequests", testUnknown},
+		{"DiscardingStatusDropsTheBundle", testDiscards},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}
@@ -369,5 +372,33 @@ func testUnknown(t *testing.T, h Harness) {
 		if !errors.Is(err, batch.ErrUnknownRequest) {
 			t.Errorf("%s of an unknown request = %v, want batch.ErrUnknownRequest", what, err)
 		}
+	}
+}
+
+// A status that discards (conflict) drops the profiles and events the
+// request had exported: they may be someone else's.
+func testDiscards(t *testing.T, h Harness) {
+	ctx := t.Context()
+	for _, info := range batch.Statuses() {
+		if batch.CheckMove(batch.Access, batch.StatusPending, info.Status) != nil {
+			continue
+		}
+		t.Run(string(info.Status), func(t *testing.T) {
+			s, run := h.New(t, Access("A1"))
+			p := batch.FoundProfile{MatchedBy: batch.MatchedByEmail, ObjectIDs: []string{"g1"}, ProfileDataJSON: "{}",
+				EventSummaryJSON: "{}", PlatformInfoJSON: "[]", RetrievedAt: T0}
+			must(t, "SaveProfiles", s.SaveProfiles(ctx, run, "A1", []batch.FoundProfile{p}))
+			must(t, "SaveEvents", s.SaveEvents(ctx, run, []batch.EventBatch{{RequestID: "A1", EventName: "E", Expected: 2, Events: events("E", 2)}}))
+			must(t, "SetStatus", s.SetStatus(ctx, run, "A1", info.Status, "", T0))
+			got := h.Get(t, s, "A1")
+			wantProfiles, wantEvents := 1, 2
+			if info.Discards {
+				wantProfiles, wantEvents = 0, 0
+			}
+			if got.Profiles != wantProfiles || got.Events != wantEvents {
+				t.Errorf("after moving to %s: %d profile(s), %d event(s) held; want %d, %d", info.Status,
+					got.Profiles, got.Events, wantProfiles, wantEvents)
+			}
+		})
 	}
 }

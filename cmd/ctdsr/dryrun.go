@@ -58,6 +58,10 @@ func dryRunManifests(ctx context.Context, env *Env, client *clevertap.Client, cf
 		len(reqs), rejects, res.Calls["profile"], res.Calls["events"], res.Calls["delete"])
 	fmt.Fprintf(env.Stdout, "Mean lookup latency %s; projected API time about %s at %d call(s) in flight per group.\n",
 		res.MeanLatency.Round(time.Millisecond), res.Projected.Round(time.Second), client.PerGroup())
+	if res.NoMatches() && !cfg.Batch.ExpectNoMatches {
+		fmt.Fprintf(env.Stdout, "Warning: no subject of %d was found in CleverTap account %s: is this the right account and region? "+
+			"A real run would stop here (--expect-no-matches lets it finish).\n", len(res.Matches), client.Account())
+	}
 	fmt.Fprintln(env.Stdout, "Dry run: nothing was deleted and no ledger was written.")
 	if rejects > 0 || failed > 0 {
 		return fmt.Errorf("dry run: %w", ErrRowsFailed)

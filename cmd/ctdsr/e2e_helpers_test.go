@@ -351,6 +351,7 @@ var wantColumns = map[string][]string{
 		"profiles_found INT32 REQUIRED INT(32,TRUE)", "events_exported INT64 REQUIRED INT(64,TRUE)",
 		"submitted_at INT64 OPTIONAL TIMESTAMP(MICROS,UTC)", "due_at INT64 OPTIONAL TIMESTAMP(MICROS,UTC)",
 		"completed_at INT64 OPTIONAL TIMESTAMP(MICROS,UTC)",
+		"late BOOLEAN REQUIRED", "days_open INT32 REQUIRED INT(32,TRUE)",
 	},
 	report.ProfilesFile: {
 		"request_id BYTE_ARRAY REQUIRED STRING", "matched_by BYTE_ARRAY REQUIRED STRING",

@@ -128,7 +128,7 @@ func (j *job) ingest(ctx context.Context) error {
 // progress, and sets the outcome from how it ended.
 func (j *job) execute(ctx context.Context) error {
 	runner, err := batch.NewRunner(j.cfg.Batch, batch.Deps{RunID: j.runID, Store: j.store, API: j.client,
-		Now: j.cfg.Now, Logger: j.log, Progress: j.progress})
+		Account: j.client.Account(), Now: j.cfg.Now, Logger: j.log, Progress: j.progress})
 	if err != nil {
 		return err
 	}
@@ -155,19 +155,35 @@ func (j *job) execute(ctx context.Context) error {
 }
 
 // report renders the reports from the ledger, then summary.json, and
-// prints the totals.
+// prints the totals. The reports are the ledger's view: every open
+// request, those closed within the report window, and what this run
+// touched; the outcome depends on what this run did.
 func (j *job) report() error {
 	const dueWithin = checkpoint.DefaultDueWithin
-	totals, err := report.WriteRun(j.bg, j.cfg.Out, j.store, j.runID, j.cfg.Now(), dueWithin)
+	now := j.cfg.Now()
+	sel := report.Selection{RunID: j.runID, ClosedSince: now.Add(-j.cfg.ReportWindow), Now: now}
+	totals, err := report.Write(j.bg, j.cfg.Out, j.store, sel, dueWithin)
 	if err != nil {
 		return fmt.Errorf("writing reports: %w", err)
 	}
-	if j.outcome == OutcomeOK && (hasProblems(totals) || j.progress.Failed.Load() > 0) {
+	did, err := j.store.RunCounts(j.bg, j.runID)
+	if err != nil {
+		return err
+	}
+	counts, err := j.store.Counts(j.bg, dueWithin)
+	if err != nil {
+		return err
+	}
+	if j.outcome == OutcomeOK && (hasProblems(did) || j.progress.Failed.Load() > 0) {
 		j.outcome = OutcomeRowsFailed
 	}
 	j.sum.Outcome = j.outcome
 	j.sum.EndedAt = j.cfg.Now().UTC()
 	j.sum.Reports = totals
+	j.sum.ReportWindow = formatDuration(j.cfg.ReportWindow)
+	j.sum.Ledger = ledgerSummaryOf(counts)
+	j.sum.Run = runDid{Touched: statusMap(did.ByStatus), Finished: j.progress.Finished.Load(),
+		FailedAttempts: j.progress.Failed.Load(), Rejects: did.Rejects}
 	j.sum.API = apiSummaryOf(j.client.Stats(), j.client.PerGroup())
 	j.sum.OutputFiles = report.Files()
 	if err := report.WriteJSON(filepath.Join(j.cfg.Out, report.SummaryFile), j.sum); err != nil {
@@ -200,23 +216,16 @@ func joinOneLine(first, second error) error {
 	return fmt.Errorf("%w; %w", first, second)
 }
 
-// hasProblems reports rows that were rejected or are in a status a person
-// must look at (batch.Status.Problem: failed, reappeared).
-func hasProblems(t report.Totals) bool {
-	if t.Rejects > 0 {
+// hasProblems reports whether a run's requests include rejected rows or
+// requests in a status a person must look at (batch.Status.Problem:
+// failed, reappeared, conflict).
+func hasProblems(did checkpoint.RunCounts) bool {
+	if did.Rejects > 0 {
 		return true
 	}
-	problem := map[string]bool{}
-	for _, info := range batch.Statuses() {
-		if info.Problem {
-			problem[info.Report] = true
-		}
-	}
-	for _, byStatus := range t.ByStatus {
-		for st, n := range byStatus {
-			if problem[st] && n > 0 {
-				return true
-			}
+	for _, sc := range did.ByStatus {
+		if sc.Status.Problem() && sc.N > 0 {
+			return true
 		}
 	}
 	return false

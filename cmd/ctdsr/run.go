@@ -25,14 +25,16 @@ type jobConfig struct {
 	Out           string
 	Sheet         string
 	ProgressEvery time.Duration
-	Args          []string         // the command line, without secrets, for the ledger
-	Now           func() time.Time // the clock of the ledger and the engine
+	// ReportWindow is how far back closed requests appear in the reports.
+	ReportWindow time.Duration
+	Args         []string         // the command line, without secrets, for the ledger
+	Now          func() time.Time // the clock of the ledger and the engine
 }
 
 // defaultJobConfig holds every default of a run once: the engine's come
 // from batch.DefaultConfig, the quota's from clevertap.DefaultQuota.
 func defaultJobConfig() jobConfig {
-	return jobConfig{Batch: batch.DefaultConfig(), ProgressEvery: 30 * time.Second, Now: time.Now}
+	return jobConfig{Batch: batch.DefaultConfig(), ProgressEvery: 30 * time.Second, ReportWindow: 30 * day, Now: time.Now}
 }
 
 // register binds the run's flags straight to the fields of c, with c's
@@ -44,15 +46,20 @@ func (c *jobConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Out, "out", c.Out, "directory for the Parquet reports and summary.json")
 	fs.StringVar(&c.Sheet, "sheet", c.Sheet, "workbook sheet to read (default: the first)")
 	fs.IntVar(&b.Workers, "workers", b.Workers, "requests worked on at once (the quota bounds calls in flight)")
-	fs.DurationVar(&b.VerifyWindow, "verify-window", b.VerifyWindow, "how long to keep polling pending deletion verifications")
-	fs.DurationVar(&b.VerifyFirst, "verify-first", b.VerifyFirst,
-		fmt.Sprintf("wait before the first verification search; each later one waits twice as long (up to %s)", b.VerifyMax))
+	durationVar(fs, &b.VerifyWindow, "verify-window", "how long to keep polling pending deletion verifications")
+	durationVar(fs, &b.VerifyFirst, "verify-first",
+		fmt.Sprintf("wait before the first verification search; each later one waits twice as long (up to %s)", formatDuration(b.VerifyMax)))
 	fs.IntVar(&b.EmailLookbackDays, "email-lookback-days", b.EmailLookbackDays,
 		"email-filtered event exports look back this many days before a subject's first event, to find profiles sharing the email (costs no calls; 0 = none)")
-	fs.DurationVar(&b.VerifyDeadline, "verify-deadline", b.VerifyDeadline, "fail a deletion whose profile is still found this long after the delete")
+	durationVar(fs, &b.VerifyDeadline, "verify-deadline", "fail a deletion whose profile is still found this long after the delete")
 	fs.Var(completeOnFlag{&b.CompleteOnSubmit}, "deletion-complete-on", "when a deletion is done: verified, or submit (CleverTap accepted it)")
 	fs.Var(locationFlag{&b.Location}, "timezone", "the CleverTap account's timezone (IANA name), for event dates")
-	fs.DurationVar(&c.ProgressEvery, "progress-every", c.ProgressEvery, "interval of progress log lines when stderr is not a terminal")
+	fs.Var(conflictFlag{&b.OnConflict}, "on-conflict",
+		"when a profile found contradicts the row (email and user id lead to different people): review (end the request as conflict, act on nobody) or union (act on every profile, note it)")
+	fs.BoolVar(&b.ExpectNoMatches, "expect-no-matches", b.ExpectNoMatches,
+		"finish even when 20 or more subjects are looked up and none is found (otherwise the run stops, suspecting the wrong account)")
+	durationVar(fs, &c.ProgressEvery, "progress-every", "interval of progress log lines when stderr is not a terminal")
+	durationVar(fs, &c.ReportWindow, "report-window", "closed requests stay in the reports this long after they closed (open ones always are)")
 }
 
 func cmdRun(ctx context.Context, env *Env, args []string) error {
@@ -114,6 +121,25 @@ func (f completeOnFlag) Set(v string) error {
 		return fmt.Errorf("%q: want verified or submit", v)
 	}
 	return nil
+}
+
+// conflictFlag binds --on-conflict review|union.
+type conflictFlag struct{ p *batch.ConflictPolicy }
+
+func (f conflictFlag) String() string {
+	if f.p == nil {
+		return string(batch.ConflictReview)
+	}
+	return string(*f.p)
+}
+
+func (f conflictFlag) Set(v string) error {
+	switch p := batch.ConflictPolicy(v); p {
+	case batch.ConflictReview, batch.ConflictUnion:
+		*f.p = p
+		return nil
+	}
+	return fmt.Errorf("%q: want review or union", v)
 }
 
 // locationFlag binds an IANA timezone name to a *time.Location.

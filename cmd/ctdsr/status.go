@@ -28,7 +28,8 @@ func cmdStatus(ctx context.Context, env *Env, args []string) error {
 	)
 	flags.StringVar(&state, "state", "", "the SQLite ledger file")
 	flags.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
-	flags.DurationVar(&dueWithin, "due-within", checkpoint.DefaultDueWithin, "what counts as due soon")
+	dueWithin = checkpoint.DefaultDueWithin
+	durationVar(flags, &dueWithin, "due-within", "what counts as due soon")
 	if err := parseFlags(flags, "status", args); err != nil {
 		return err
 	}
@@ -61,6 +62,7 @@ type statusJSON struct {
 	Open         int                       `json:"open"`
 	Overdue      int                       `json:"overdue"`
 	DueSoon      int                       `json:"due_soon"`
+	Late         int                       `json:"late"`
 	OldestOpenID string                    `json:"oldest_open_request_id,omitempty"`
 	OldestOpenAt *time.Time                `json:"oldest_open_at,omitempty"`
 	Manifests    int                       `json:"manifests"`
@@ -83,7 +85,7 @@ type lastRunJSON struct {
 
 func writeStatusJSON(w io.Writer, c checkpoint.Counts) error {
 	s := statusJSON{Requests: c.Requests, ByStatus: map[string]map[string]int{}, Open: c.Open, Overdue: c.Overdue,
-		DueSoon: c.DueSoon, OldestOpenID: c.OldestOpenID, Manifests: c.Manifests, Rejects: c.Rejects,
+		DueSoon: c.DueSoon, Late: c.Late, OldestOpenID: c.OldestOpenID, Manifests: c.Manifests, Rejects: c.Rejects,
 		Runs: c.Runs, Locked: c.Lock != nil}
 	if r := c.LastRun; r != nil {
 		s.LastRun = &lastRunJSON{RunID: r.RunID, StartedAt: r.StartedAt, ToolVersion: r.ToolVersion, Outcome: r.Outcome}
@@ -91,12 +93,7 @@ func writeStatusJSON(w io.Writer, c checkpoint.Counts) error {
 			s.LastRun.EndedAt = &r.EndedAt
 		}
 	}
-	for _, sc := range byReportName(c.ByStatus) {
-		if s.ByStatus[sc.typ] == nil {
-			s.ByStatus[sc.typ] = map[string]int{}
-		}
-		s.ByStatus[sc.typ][sc.status] = sc.n
-	}
+	s.ByStatus = statusMap(c.ByStatus)
 	if !c.OldestOpenAt.IsZero() {
 		s.OldestOpenAt = &c.OldestOpenAt
 	}
@@ -114,7 +111,7 @@ func writeStatusTable(w io.Writer, path string, c checkpoint.Counts, dueWithin t
 		fmt.Fprintf(tw, "  %s\t%s\t%d\n", sc.typ, sc.status, sc.n)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "open %d; overdue %d; due within %s %d\n", c.Open, c.Overdue, dueWithin, c.DueSoon)
+	fmt.Fprintf(w, "open %d; overdue %d; due within %s %d; late %d\n", c.Open, c.Overdue, formatDuration(dueWithin), c.DueSoon, c.Late)
 	if c.OldestOpenID != "" {
 		fmt.Fprintf(w, "oldest open: %s (since %s)\n", c.OldestOpenID, c.OldestOpenAt.Format(time.RFC3339))
 	}

@@ -19,9 +19,55 @@ type runSummary struct {
 	Error       string                  `json:"error,omitempty"`
 	Manifests   []manifestSummary       `json:"manifests"`
 	Import      checkpoint.ImportResult `json:"import"`
-	Reports     report.Totals           `json:"reports"`
-	API         apiSummary              `json:"api"`
-	OutputFiles []string                `json:"output_files"`
+	// Reports counts what the report files hold: the ledger's view (open
+	// requests, those closed within the report window, and what this run
+	// touched).
+	Reports report.Totals `json:"reports"`
+	// ReportWindow is how far back closed requests are in the reports.
+	ReportWindow string `json:"report_window"`
+	// Ledger counts the whole ledger at the end of the run.
+	Ledger ledgerSummary `json:"ledger"`
+	// Run says what this run did.
+	Run         runDid     `json:"run"`
+	API         apiSummary `json:"api"`
+	OutputFiles []string   `json:"output_files"`
+}
+
+// ledgerSummary is the whole ledger's state, by the names reports use.
+type ledgerSummary struct {
+	Requests int                       `json:"requests"`
+	ByStatus map[string]map[string]int `json:"by_status"`
+	Open     int                       `json:"open"`
+	DueSoon  int                       `json:"due_soon"`
+	Overdue  int                       `json:"overdue"`
+	Late     int                       `json:"late"`
+	Rejects  int                       `json:"rejects"`
+}
+
+func ledgerSummaryOf(c checkpoint.Counts) ledgerSummary {
+	return ledgerSummary{Requests: c.Requests, ByStatus: statusMap(c.ByStatus), Open: c.Open, DueSoon: c.DueSoon,
+		Overdue: c.Overdue, Late: c.Late, Rejects: c.Rejects}
+}
+
+// runDid is what one run did: the requests it touched (changed, or read
+// in its manifests) by status, those it finished, and failed attempts.
+type runDid struct {
+	Touched        map[string]map[string]int `json:"touched_by_status"`
+	Finished       int64                     `json:"finished"`
+	FailedAttempts int64                     `json:"failed_attempts"`
+	Rejects        int                       `json:"rejects"`
+}
+
+// statusMap is counts by type, then by the names reports use.
+func statusMap(counts []checkpoint.StatusCount) map[string]map[string]int {
+	m := map[string]map[string]int{}
+	for _, sc := range byReportName(counts) {
+		if m[sc.typ] == nil {
+			m[sc.typ] = map[string]int{}
+		}
+		m[sc.typ][sc.status] = sc.n
+	}
+	return m
 }
 
 type apiSummary struct {
