@@ -35,6 +35,9 @@ var (
 	// ledger.
 	ErrUnknownManifest = errors.New("manifest not in the ledger")
 
+	// ErrUnknownRun means no run with the given ID is in the ledger.
+	ErrUnknownRun = errors.New("run not in the ledger")
+
 	// ErrClosed means an Importer was used after Finish or Close.
 	ErrClosed = errors.New("ledger closed")
 )

@@ -24,6 +24,8 @@ func commands() []command {
 		{"run", "carry out the requests in manifests (and resume the ledger)", cmdRun},
 		{"validate", "check manifests without calling CleverTap", cmdValidate},
 		{"status", "summarise a ledger without calling CleverTap", cmdStatus},
+		{"report", "render the reports of a ledger without calling CleverTap", cmdReport},
+		{"verify-reports", "check a report directory against its summary.json", cmdVerifyReports},
 		{"sim", "serve the built-in CleverTap simulator", cmdSim},
 		{"demo", "run a sample manifest end to end against the simulator", cmdDemo},
 		{"version", "print the version", cmdVersion},
@@ -81,14 +83,30 @@ func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
 // parseFlags parses args into fs, turning --help into errHelpShown and any
 // other flag error into a UsageError. Positional arguments are refused.
 func parseFlags(fs *flag.FlagSet, name string, args []string) error {
+	_, err := parseFlagsArg(fs, name, args, false)
+	return err
+}
+
+// parseFlagsArg is parseFlags for a command that takes one positional
+// argument, before or after its flags; it returns it ("" when absent and
+// not required).
+func parseFlagsArg(fs *flag.FlagSet, name string, args []string, one bool) (string, error) {
+	var arg string
+	if one && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		arg, args = args[0], args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			return errHelpShown
+			return "", errHelpShown
 		}
-		return usageErrorf(name, "%w", err)
+		return "", usageErrorf(name, "%w", err)
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf(name, "unexpected argument %q", strings.Join(fs.Args(), " "))
+	rest := fs.Args()
+	if one && arg == "" && len(rest) > 0 {
+		arg, rest = rest[0], rest[1:]
 	}
-	return nil
+	if len(rest) > 0 {
+		return "", usageErrorf(name, "unexpected argument %q", strings.Join(rest, " "))
+	}
+	return arg, nil
 }

@@ -408,7 +408,7 @@ type summaryFile struct {
 		Retries       map[string]int64 `json:"retries"`
 		RateLimited   map[string]int64 `json:"rate_limited_429"`
 	} `json:"api"`
-	OutputFiles []string `json:"output_files"`
+	OutputFiles []report.FileDigest `json:"output_files"`
 }
 
 func readSummary(t testing.TB, dir string) summaryFile {

@@ -207,12 +207,16 @@ func TestRunMixedManifest(t *testing.T) {
 				t.Errorf("summary api calls %v, simulator saw %v", s.API.Calls, sim.Stats().Calls)
 			}
 			// Owner-only files; a ledger directory only its owner enters.
-			for _, f := range append(s.OutputFiles, "") {
-				mode := os.FileMode(0o600)
-				if f == "" {
-					mode = 0o700
-				}
-				checkMode(t, filepath.Join(out, f), mode)
+			checkMode(t, out, 0o700)
+			checkMode(t, filepath.Join(out, report.SummaryFile), 0o600)
+			for _, f := range s.OutputFiles {
+				checkMode(t, filepath.Join(out, f.Name), 0o600)
+			}
+			if got, want := len(s.OutputFiles), len(report.Files())-1; got != want {
+				t.Errorf("summary lists %d output files, want %d (every file but summary.json)", got, want)
+			}
+			if problems := report.Verify(out, s.OutputFiles); len(problems) > 0 {
+				t.Errorf("the files do not match their digests in summary.json: %q", problems)
 			}
 			checkMode(t, state, 0o600)
 			checkMode(t, filepath.Dir(state), 0o700)

@@ -162,10 +162,11 @@ func (j *job) report() error {
 	const dueWithin = checkpoint.DefaultDueWithin
 	now := j.cfg.Now()
 	sel := report.Selection{RunID: j.runID, ClosedSince: now.Add(-j.cfg.ReportWindow), Now: now}
-	totals, err := report.Write(j.bg, j.cfg.Out, j.store, sel, dueWithin)
+	r, err := renderReports(j.bg, j.store, j.cfg.Out, sel, dueWithin)
 	if err != nil {
-		return fmt.Errorf("writing reports: %w", err)
+		return err
 	}
+	totals := r.Totals
 	did, err := j.store.RunCounts(j.bg, j.runID)
 	if err != nil {
 		return err
@@ -185,12 +186,30 @@ func (j *job) report() error {
 	j.sum.Run = runDid{Touched: statusMap(did.ByStatus), Finished: j.progress.Finished.Load(),
 		FailedAttempts: j.progress.Failed.Load(), Rejects: did.Rejects}
 	j.sum.API = apiSummaryOf(j.client.Stats(), j.client.PerGroup())
-	j.sum.OutputFiles = report.Files()
-	if err := report.WriteJSON(filepath.Join(j.cfg.Out, report.SummaryFile), j.sum); err != nil {
+	j.sum.OutputFiles = r.Files
+	if err := j.writeSummary(); err != nil {
 		return err
 	}
 	printTotals(j.env.Stdout, j.runID, j.cfg.Out, totals, dueWithin)
 	return nil
+}
+
+// writeSummary links the summary to the previous run's, writes it and
+// records its own digest in the ledger for the next one.
+func (j *job) writeSummary() error {
+	var err error
+	if j.sum.PreviousRunID, j.sum.PreviousSummarySHA256, err = j.store.PreviousSummary(j.bg, j.runID); err != nil {
+		return err
+	}
+	path := filepath.Join(j.cfg.Out, report.SummaryFile)
+	if err := report.WriteJSON(path, j.sum); err != nil {
+		return err
+	}
+	sha, err := report.SHA256File(path)
+	if err != nil {
+		return err
+	}
+	return j.store.RecordSummary(j.bg, j.runID, sha)
 }
 
 // checkOutputDir creates the report directory (0700) if needed and checks

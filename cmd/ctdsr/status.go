@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -33,13 +31,7 @@ func cmdStatus(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(flags, "status", args); err != nil {
 		return err
 	}
-	if state == "" {
-		return usageErrorf("status", "--state is required")
-	}
-	store, err := checkpoint.Open(ctx, state, checkpoint.Options{MustExist: true})
-	if errors.Is(err, fs.ErrNotExist) {
-		return usageErrorf("status", "no ledger at %s", state)
-	}
+	store, err := openExisting(ctx, state, "status")
 	if err != nil {
 		return err
 	}

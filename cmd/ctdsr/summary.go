@@ -28,9 +28,15 @@ type runSummary struct {
 	// Ledger counts the whole ledger at the end of the run.
 	Ledger ledgerSummary `json:"ledger"`
 	// Run says what this run did.
-	Run         runDid     `json:"run"`
-	API         apiSummary `json:"api"`
-	OutputFiles []string   `json:"output_files"`
+	Run runDid     `json:"run"`
+	API apiSummary `json:"api"`
+	// OutputFiles lists every file written with its size and SHA-256
+	// (summary.json itself aside): `ctdsr verify-reports` checks them.
+	OutputFiles []report.FileDigest `json:"output_files"`
+	// PreviousRunID and PreviousSummarySHA256 name the summary of the run
+	// before this one on the same ledger: the summaries form a chain.
+	PreviousRunID         string `json:"previous_run_id,omitempty"`
+	PreviousSummarySHA256 string `json:"previous_summary_sha256,omitempty"`
 }
 
 // ledgerSummary is the whole ledger's state, by the names reports use.
