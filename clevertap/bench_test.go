@@ -18,7 +18,7 @@ func benchSetup(b *testing.B, profiles, events int) (*ctsim.Dataset, *ctsim.Serv
 	srv := httptest.NewServer(sim)
 	b.Cleanup(srv.Close)
 	return ds, sim, mustClient(b, WithBaseURL(srv.URL), WithCredentials(ctsim.DemoAccountID, ctsim.DemoPasscode),
-		WithQuota(Quota{Share: 1}))
+		WithQuota(Quota{Concurrency: 3, Share: 1}))
 }
 
 // BenchmarkProfileLookup measures one Profile call against the simulator

@@ -36,7 +36,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	base, _ := DefaultRegion.BaseURL()
 	c := &Client{
 		baseURL: base,
-		quota:   Quota{}.withDefaults(),
+		quota:   DefaultQuota(),
 		retry:   RetryPolicy{}.withDefaults(),
 		log:     slog.New(slog.DiscardHandler),
 		tz:      time.UTC,

@@ -110,11 +110,14 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithQuota sets the share of CleverTap's concurrency limit to use.
+// WithQuota sets CleverTap's limits and the share of them to use (see
+// Quota); q must be valid, zero fields are not defaulted. The client caps
+// in-flight requests per group at q.PerGroup(). It does not build a rate
+// limiter from q.RPS: pass one built from q.PerSecond() with
+// WithRateLimiter.
 func WithQuota(q Quota) Option {
 	return func(c *Client) error {
-		q = q.withDefaults()
-		if err := q.validate(); err != nil {
+		if err := q.Validate(); err != nil {
 			return err
 		}
 		c.quota = q

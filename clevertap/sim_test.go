@@ -350,7 +350,10 @@ func TestSimSixteenGoroutinesStayWithinK(t *testing.T) {
 	if n := failures.Load(); n != 0 {
 		t.Fatalf("%d calls failed", n)
 	}
-	k := Quota{}.PerGroup()
+	k := 2 // the default quota: floor(3 × 0.75)
+	if c.PerGroup() != k || c.Quota() != DefaultQuota() {
+		t.Fatalf("client K = %d with quota %+v, want %d with the default quota", c.PerGroup(), c.Quota(), k)
+	}
 	simStats, st := sim.Stats(), c.Stats()
 	for _, g := range []Group{GroupProfile, GroupDelete} {
 		if got := simStats.MaxInFlight[string(g)]; got != k {

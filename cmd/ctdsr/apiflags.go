@@ -29,7 +29,7 @@ func (a *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.baseURL, "base-url", "", "CleverTap API base URL instead of --region (http:// only for loopback)")
 	fs.StringVar(&a.passcodeFile, "passcode-file", "", "read the passcode from this file instead of $CLEVERTAP_PASSCODE")
 	fs.IntVar(&a.concurrency, "quota-concurrency", clevertap.DefaultConcurrency, "CleverTap's in-flight limit per API group (C)")
-	fs.Float64Var(&a.share, "quota-share", 0.75, "share of the limit this run may use: K = max(1, floor(C × share)) per group")
+	fs.Float64Var(&a.share, "quota-share", clevertap.DefaultShare, "share of the limit this run may use: K = max(1, floor(C × share)) per group")
 	fs.Float64Var(&a.rps, "quota-rps", 0, "optional request-rate quota R; the run uses R × share per second (0 = off)")
 	fs.StringVar(&a.timezone, "timezone", "UTC", "the CleverTap account's timezone (IANA name), for event dates")
 }
@@ -55,9 +55,13 @@ func (a *apiFlags) client(cmd string, env *Env, loc *time.Location, log *slog.Lo
 	if err != nil {
 		return nil, usageErrorf(cmd, "%w", err)
 	}
+	quota := clevertap.Quota{Concurrency: a.concurrency, Share: a.share, RPS: a.rps}
+	if err := quota.Validate(); err != nil {
+		return nil, usageErrorf(cmd, "--quota-concurrency, --quota-share, --quota-rps: %w", err)
+	}
 	opts := []clevertap.Option{
 		clevertap.WithCredentials(account, pass),
-		clevertap.WithQuota(clevertap.Quota{Concurrency: a.concurrency, Share: a.share}),
+		clevertap.WithQuota(quota),
 		clevertap.WithTimezone(loc),
 		clevertap.WithLogger(log),
 	}
@@ -70,11 +74,8 @@ func (a *apiFlags) client(cmd string, env *Env, loc *time.Location, log *slog.Lo
 		}
 		opts = append(opts, clevertap.WithRegion(r))
 	}
-	if a.rps < 0 {
-		return nil, usageErrorf(cmd, "--quota-rps must not be negative")
-	}
-	if a.rps > 0 {
-		opts = append(opts, clevertap.WithRateLimiter(rate.NewLimiter(rate.Limit(a.rps*a.share), 1)))
+	if perSecond := quota.PerSecond(); perSecond > 0 {
+		opts = append(opts, clevertap.WithRateLimiter(rate.NewLimiter(rate.Limit(perSecond), 1)))
 	}
 	c, err := clevertap.NewClient(opts...)
 	if err != nil {

@@ -94,7 +94,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts.perGroup = clevertap.Quota{Concurrency: api.concurrency, Share: api.share}.PerGroup()
+	opts.perGroup = client.PerGroup()
 	if dryRun {
 		if len(opts.manifests) == 0 {
 			return usageErrorf("run", "--dry-run needs at least one --manifest")

@@ -86,7 +86,7 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	runErr := runJob(ctx, env, client, runOptions{
 		manifests: []string{manifestPath}, state: filepath.Join(out, "ledger.db"), out: filepath.Join(out, "reports"),
 		workers: 8, verifyWindow: wait, verifyFirst: max(delay/2, 500*time.Millisecond), emailLookback: 365, verifyDeadline: 72 * time.Hour,
-		location: time.UTC, perGroup: clevertap.Quota{}.PerGroup(), args: append([]string{"demo"}, args...),
+		location: time.UTC, perGroup: client.PerGroup(), args: append([]string{"demo"}, args...),
 		progressEvery: 10 * time.Second,
 	}, log)
 	if runErr != nil && !errors.Is(runErr, ErrRowsFailed) {
