@@ -38,8 +38,10 @@ func WithRegion(r Region) Option {
 }
 
 // WithBaseURL sends requests to base instead of a region host, e.g. the
-// simulator. It must be https, or plain http on a loopback host, with no
-// query, fragment or user info; a path prefix is kept.
+// simulator. base must be an origin: https (or plain http on a loopback
+// host), a host and an optional port, with no path (a trailing "/" is
+// allowed), query, fragment or user info. The client adds /1/… itself, so
+// a path would only ever produce wrong URLs.
 func WithBaseURL(base string) Option {
 	return func(c *Client) error {
 		u, err := url.Parse(base)
@@ -49,8 +51,10 @@ func WithBaseURL(base string) Option {
 		switch {
 		case u.Host == "":
 			return fmt.Errorf("clevertap: base URL %q has no host", base)
-		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 			return errors.New("clevertap: base URL must not carry user info, a query or a fragment")
+		case u.Path != "" && u.Path != "/" || u.Opaque != "":
+			return fmt.Errorf("clevertap: base URL %q: base URL must be an origin such as https://eu1.api.clevertap.com (no path): the client adds /1/...", base)
 		case u.Scheme == "https":
 		case u.Scheme == "http" && isLoopback(u.Hostname()):
 		case u.Scheme == "http":
@@ -58,7 +62,7 @@ func WithBaseURL(base string) Option {
 		default:
 			return fmt.Errorf("clevertap: base URL %q: scheme must be https", base)
 		}
-		c.baseURL = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+		c.baseURL = u.Scheme + "://" + u.Host
 		return nil
 	}
 }

@@ -24,6 +24,8 @@ func TestRegionBaseURL(t *testing.T) {
 		{"sg1", "https://sg1.api.clevertap.com"},
 		{"aps3", "https://aps3.api.clevertap.com"},
 		{"mec1", "https://mec1.api.clevertap.com"},
+		{"sk1", "https://sk1.api.clevertap.com"},
+		{"SK1", "https://sk1.api.clevertap.com"},
 	}
 	for _, tt := range tests {
 		r, err := ParseRegion(tt.in)
@@ -35,7 +37,7 @@ func TestRegionBaseURL(t *testing.T) {
 			t.Errorf("ParseRegion(%q).BaseURL() = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "eu", "sk1", "india"} {
+	for _, bad := range []string{"", "eu", "sk2", "india"} {
 		if r, err := ParseRegion(bad); err == nil {
 			t.Errorf("ParseRegion(%q) = %q, want an error", bad, r)
 		}
@@ -62,6 +64,8 @@ func TestNewClientValidatesOptions(t *testing.T) {
 		{"no host", []Option{creds, WithBaseURL("https://")}},
 		{"query in base URL", []Option{creds, WithBaseURL("https://example.com/?x=1")}},
 		{"user info in base URL", []Option{creds, WithBaseURL("https://u:p@example.com")}},
+		{"empty query in base URL", []Option{creds, WithBaseURL("https://example.com/?")}},
+		{"fragment in base URL", []Option{creds, WithBaseURL("https://example.com/#x")}},
 		{"nil HTTP client", []Option{creds, WithHTTPClient(nil)}},
 		{"zero quota", []Option{creds, WithQuota(Quota{})}},
 		{"negative concurrency", []Option{creds, WithQuota(Quota{Concurrency: -1, Share: 0.5})}},
@@ -91,7 +95,7 @@ func TestNewClientAcceptsGoodOptions(t *testing.T) {
 		{"loopback http", WithBaseURL("http://127.0.0.1:8080/"), "http://127.0.0.1:8080"},
 		{"localhost http", WithBaseURL("http://localhost:9"), "http://localhost:9"},
 		{"IPv6 loopback", WithBaseURL("http://[::1]:9"), "http://[::1]:9"},
-		{"https with a path prefix", WithBaseURL("https://proxy.example.com/ct/"), "https://proxy.example.com/ct"},
+		{"https with a port and a trailing slash", WithBaseURL("https://proxy.example.com:8443/"), "https://proxy.example.com:8443"},
 	}
 	for _, tt := range tests {
 		opts := []Option{WithCredentials("ACC", "pc")}
@@ -105,6 +109,22 @@ func TestNewClientAcceptsGoodOptions(t *testing.T) {
 		}
 		if c.baseURL != tt.wantBase {
 			t.Errorf("%s: base URL %q, want %q", tt.name, c.baseURL, tt.wantBase)
+		}
+	}
+}
+
+func TestBaseURLMustBeAnOrigin(t *testing.T) {
+	for _, base := range []string{
+		"http://127.0.0.1:8080/v1", "https://eu1.api.clevertap.com/1", "https://eu1.api.clevertap.com/1/",
+		"https://proxy.example.com/ct/", "http://localhost:9//", "https:eu1.api.clevertap.com",
+	} {
+		_, err := NewClient(WithCredentials("ACC", "pc"), WithBaseURL(base))
+		if err == nil {
+			t.Errorf("WithBaseURL(%q) accepted a path", base)
+			continue
+		}
+		if want := "base URL must be an origin such as https://eu1.api.clevertap.com (no path): the client adds /1/..."; !strings.Contains(err.Error(), want) && !strings.Contains(err.Error(), "no host") {
+			t.Errorf("WithBaseURL(%q) = %v, want it to say %q", base, err, want)
 		}
 	}
 }

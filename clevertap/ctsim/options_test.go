@@ -46,7 +46,7 @@ func TestNewRejectsBadDataset(t *testing.T) {
 	}{
 		{"no account id", func(ds *Dataset) { ds.Account.ID = "" }},
 		{"no passcode", func(ds *Dataset) { ds.Account.Passcodes = []string{""} }},
-		{"bad region", func(ds *Dataset) { ds.Account.Region = "sk1" }},
+		{"bad region", func(ds *Dataset) { ds.Account.Region = "zz9" }},
 		{"bad timezone", func(ds *Dataset) { ds.Account.Timezone = "Mars/Olympus" }},
 		{"duplicate objectId", func(ds *Dataset) { ds.Profiles[1].Devices[0].ObjectID = adaIOS }},
 		{"profile without device", func(ds *Dataset) { ds.Profiles[0].Devices = nil }},

@@ -42,6 +42,7 @@ var regions = map[string]string{
 	"us1.api.clevertap.com":  "us1",
 	"aps3.api.clevertap.com": "aps3",
 	"mec1.api.clevertap.com": "mec1",
+	"sk1.api.clevertap.com":  "sk1",
 }
 
 // New returns a simulator serving a copy of ds with opts. It returns an

@@ -25,8 +25,8 @@ type apiFlags struct {
 }
 
 func (a *apiFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.region, "region", "eu1", "CleverTap region: eu1, in1, us1, sg1, aps3 or mec1")
-	fs.StringVar(&a.baseURL, "base-url", "", "CleverTap API base URL instead of --region (http:// only for loopback)")
+	fs.StringVar(&a.region, "region", "eu1", "CleverTap region: eu1, in1, us1, sg1, aps3, mec1 or sk1")
+	fs.StringVar(&a.baseURL, "base-url", "", "CleverTap API origin instead of --region, e.g. https://eu1.api.clevertap.com (no path; http:// only for loopback)")
 	fs.StringVar(&a.passcodeFile, "passcode-file", "", "read the passcode from this file instead of $CLEVERTAP_PASSCODE")
 	fs.IntVar(&a.concurrency, "quota-concurrency", clevertap.DefaultConcurrency, "CleverTap's in-flight limit per API group (C)")
 	fs.Float64Var(&a.share, "quota-share", clevertap.DefaultShare, "share of the limit this run may use: K = max(1, floor(C × share)) per group")
