@@ -1,7 +1,11 @@
 package clevertap
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,12 +79,14 @@ func BenchmarkEventsPageDecode(b *testing.B) {
 	req.Header.Set("X-CleverTap-Passcode", ctsim.DemoPasscode)
 	sim.ServeHTTP(rec, req)
 	body := rec.Body.Bytes()
-	cl := &call{op: "events page", cursor: true}
+	cl := &call{op: "events page", cursor: true, pending: true, limit: 1 << 30}
+	var sawJSON atomic.Bool
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
 		var resp eventsPageResponse
-		if err := checkResponse(cl, 200, body, &resp); err != nil {
+		ans := &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
+		if err := checkResponse(cl, ans, &resp, &sawJSON); err != nil {
 			b.Fatal(err)
 		}
 		page := make([]EventRecord, len(resp.Records))

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,9 @@ type Client struct {
 	gates   map[Group]*gate
 	stats   *counters
 	jitter  func() float64 // in [0, 1); replaced in tests
+
+	maxProfile int64       // cap on a profile answer
+	sawJSON    atomic.Bool // the server has answered in JSON at least once
 }
 
 // NewClient returns a client configured by opts. WithCredentials is
@@ -41,6 +45,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		log:     slog.New(slog.DiscardHandler),
 		tz:      time.UTC,
 		jitter:  rand.Float64,
+
+		maxProfile: DefaultMaxProfileBytes,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -79,23 +85,23 @@ func (c *Client) GoString() string { return c.String() }
 
 // call is one logical API call: what to send and how to read refusals.
 type call struct {
-	op     string // names the call in errors and logs
-	group  Group
-	method string
-	path   string   // e.g. "/1/profile.json"; logged
-	query  string   // raw, already encoded; never logged (it holds emails)
-	secret []string // what the call sends that an error must not repeat (see redactMessage)
-	body   []byte   // JSON, POST only
-	miss   bool     // a plain refusal means "no such profile"
-	filter bool     // a plain refusal means "profile filter rejected"
-	cursor bool     // a plain refusal means "bad cursor"
+	op      string // names the call in errors and logs
+	group   Group
+	method  string
+	path    string   // e.g. "/1/profile.json"; logged
+	query   string   // raw, already encoded; never logged (it holds emails)
+	secret  []string // what the call sends that an error must not repeat (see redactMessage)
+	body    []byte   // JSON, POST only
+	limit   int64    // cap on a success answer's size
+	miss    bool     // a plain refusal means "no such profile"
+	filter  bool     // a plain refusal means "profile filter rejected"
+	cursor  bool     // a plain refusal means "bad cursor"
+	pending bool     // HTTP 202 means "not ready yet" whatever the body says
 }
 
-// maxErrorBody and maxBody bound what is read of an answer.
-const (
-	maxErrorBody = 64 << 10
-	maxBody      = 256 << 20
-)
+// maxSmallBody caps the answers that carry no data: a delete's status, a
+// step 1's cursor.
+const maxSmallBody = 1 << 20
 
 // do performs a call with retries, decoding a successful body into out.
 func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
@@ -148,13 +154,8 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (t
 		c.logAttempt(ctx, cl, n, 0, start, err)
 		return 0, err
 	}
-	body, err := readBody(resp)
-	if err != nil {
-		err = transportError(cl, err)
-		c.logAttempt(ctx, cl, n, resp.StatusCode, start, err)
-		return 0, err
-	}
-	err = checkResponse(cl, resp.StatusCode, body, out)
+	err = checkResponse(cl, resp, out, &c.sawJSON)
+	resp.Body.Close()
 	if api, ok := err.(*APIError); ok {
 		api.Message = c.redactMessage(cl, api.Message)
 	}
@@ -195,28 +196,6 @@ func (c *Client) newRequest(ctx context.Context, cl *call) (*http.Request, error
 	return req, nil
 }
 
-// readBody reads a bounded body: 64 KiB of an error answer, 256 MiB of a
-// success. The rest of an error answer is discarded.
-func readBody(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	limit := int64(maxBody)
-	if resp.StatusCode >= 300 {
-		limit = maxErrorBody
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > limit {
-		if resp.StatusCode >= 300 {
-			_, _ = io.CopyN(io.Discard, resp.Body, 1<<20) // let the connection be reused
-			return body[:limit], nil
-		}
-		return nil, fmt.Errorf("response body exceeds %d bytes", limit)
-	}
-	return body, nil
-}
-
 // transportError drops *url.Error's text, which would print the query
 // (emails), and keeps its cause for classification.
 func transportError(cl *call, err error) error {
@@ -240,8 +219,8 @@ func reason(err error) string {
 	if err == nil {
 		return "ok"
 	}
-	for _, s := range []error{ErrUnauthorized, ErrRateLimited, ErrNotReady, ErrServer,
-		ErrNotFound, ErrFilterRejected, ErrCursor, ErrInvalidRequest} {
+	for _, s := range []error{ErrUnauthorized, ErrConfig, ErrRateLimited, ErrNotReady, ErrServer,
+		ErrNotFound, ErrAmbiguous, ErrFilterRejected, ErrCursor, ErrInvalidRequest, ErrTooLarge} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}

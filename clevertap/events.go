@@ -94,7 +94,7 @@ func (c *Client) openEvents(ctx context.Context, q EventQuery) (string, error) {
 	}
 	cl := &call{op: "events", group: GroupEvents, method: http.MethodPost, path: "/1/events.json",
 		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)), body: body, filter: q.FilterEmail != "",
-		secret: []string{q.FilterEmail}}
+		secret: []string{q.FilterEmail}, limit: maxSmallBody, pending: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return "", err
 	}
@@ -113,7 +113,7 @@ func (c *Client) eventsPage(ctx context.Context, cursor string) ([]EventRecord, 
 	}
 	var resp eventsPageResponse
 	cl := &call{op: op, group: GroupEvents, method: http.MethodGet, path: "/1/events.json",
-		query: "cursor=" + cursor, secret: []string{cursor}, cursor: true}
+		query: "cursor=" + cursor, secret: []string{cursor}, limit: 256 << 20, cursor: true, pending: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return nil, "", err
 	}

@@ -20,6 +20,12 @@ const (
 	DefaultMaxDelay    = 30 * time.Second
 	DefaultTimeout     = 60 * time.Second // whole request, default HTTP client
 	DefaultDialTimeout = 10 * time.Second
+
+	// DefaultMaxProfileBytes caps one profile answer. A real profile is a
+	// few KiB (the event summary grows with the number of event names, 50
+	// devices at most); 8 MiB leaves room for very large custom properties
+	// and still bounds what one lookup can make the process hold.
+	DefaultMaxProfileBytes = 8 << 20
 )
 
 // Option configures a Client. Each option checks its input.
@@ -125,6 +131,18 @@ func WithQuota(q Quota) Option {
 			return err
 		}
 		c.quota = q
+		return nil
+	}
+}
+
+// WithMaxProfileBytes caps the size of a profile answer (default 8 MiB). A
+// larger answer is not read further and fails with ErrTooLarge.
+func WithMaxProfileBytes(n int64) Option {
+	return func(c *Client) error {
+		if n < 1<<10 {
+			return fmt.Errorf("clevertap: max profile bytes %d is below 1 KiB", n)
+		}
+		c.maxProfile = n
 		return nil
 	}
 }

@@ -232,8 +232,9 @@ func TestRedirectsAreRefusedSoThePasscodeStaysHome(t *testing.T) {
 		}}, opts...)
 		_, err := c.Profile(t.Context(), ByIdentity, "u-1")
 		var api *APIError
-		if !errors.Is(err, ErrInvalidRequest) || !errors.As(err, &api) || api.HTTPStatus != http.StatusFound {
-			t.Errorf("err = %v, want ErrInvalidRequest for the 302", err)
+		if !errors.Is(err, ErrConfig) || !errors.As(err, &api) || api.HTTPStatus != http.StatusFound ||
+			!strings.Contains(api.Message, "redirect to host 127.0.0.1") {
+			t.Errorf("err = %v, want ErrConfig naming the host of the 302", err)
 		}
 	}
 	if n := len(elsewhere.requests()); n != 0 {

@@ -1,7 +1,6 @@
 package clevertap
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // LookupKey is the query key of a single-profile lookup.
@@ -56,8 +54,14 @@ func (p *Profile) ObjectIDs() []string {
 	return ids
 }
 
-// Profile looks up one profile by email, identity or objectId. Every shape
-// CleverTap uses for "no such profile" yields an error matching ErrNotFound.
+// Profile looks up one profile by email, identity or objectId. Only an
+// answer that says so yields ErrNotFound: HTTP 200 "success" without a
+// record, or a "fail" answer on HTTP 200, 400 or 404 whose text says the
+// profile does not exist. Any other refusal is ErrInvalidRequest (or
+// another class), never ErrNotFound. The record is not checked against the
+// question: a caller that looked up by email or identity should compare the
+// record's email or identity with what it asked for. An answer over the
+// cap (WithMaxProfileBytes) is ErrTooLarge.
 func (c *Client) Profile(ctx context.Context, by LookupKey, value string) (*Profile, error) {
 	op := "profile by " + string(by)
 	if by != ByEmail && by != ByIdentity && by != ByObjectID {
@@ -68,7 +72,8 @@ func (c *Client) Profile(ctx context.Context, by LookupKey, value string) (*Prof
 	}
 	var resp profileResponse
 	cl := &call{op: op, group: GroupProfile, method: http.MethodGet, path: "/1/profile.json",
-		query: string(by) + "=" + url.QueryEscape(value), secret: []string{value, url.QueryEscape(value)}, miss: true}
+		query: string(by) + "=" + url.QueryEscape(value), secret: []string{value, url.QueryEscape(value)},
+		limit: c.maxProfile, miss: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return nil, err
 	}
@@ -152,32 +157,4 @@ func epoch(s int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(s, 0).UTC()
-}
-
-// flexString accepts a JSON string, number or null: CleverTap sends
-// identities and phone numbers either way.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	switch {
-	case string(b) == "null":
-		*f = ""
-		return nil
-	case len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
-		*f = flexString(b[1 : len(b)-1]) // no escapes: the bytes are the string
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("want a string or a number: %w", err)
-	}
-	*f = flexString(n.String())
-	return nil
 }

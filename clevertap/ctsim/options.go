@@ -35,6 +35,9 @@ func (f Fault) valid() bool {
 // for every field.
 type Options struct {
 	NotFoundMode       string        // "success_null" (default) | "success_absent" | "fail_200" | "http_404"
+	NotFoundText       string        // the error text of fail_200 and http_404; default "Profile not found"
+	LookupFailText     string        // when set, every profile.json lookup is refused with this text…
+	LookupFailStatus   int           // …on this HTTP status (default 200; the body's code is 400, or the status if not 200)
 	MultiMatch         string        // "last_updated" (default) | "first_created" | "error"
 	ProfileFilter      string        // "apply" (default) | "ignore" | "reject"
 	NotReadyPages      int           // first N fetches of every cursor answer code 2 "Request still in progress, please retry later"
@@ -100,6 +103,17 @@ func (o Options) withDefaults() (Options, error) {
 	var err error
 	if o.NotFoundMode, err = oneOf("NotFoundMode", o.NotFoundMode, "success_null", "success_absent", "fail_200", "http_404"); err != nil {
 		return bad("%v", err)
+	}
+	if o.NotFoundText == "" {
+		o.NotFoundText = msgProfileNotFound
+	}
+	switch {
+	case o.LookupFailStatus == 0:
+		o.LookupFailStatus = 200
+	case o.LookupFailText == "":
+		return bad("LookupFailStatus %d without a LookupFailText", o.LookupFailStatus)
+	case o.LookupFailStatus < 200 || o.LookupFailStatus > 599 || o.LookupFailStatus/100 == 3:
+		return bad("LookupFailStatus %d is not a 2xx, 4xx or 5xx status", o.LookupFailStatus)
 	}
 	if o.MultiMatch, err = oneOf("MultiMatch", o.MultiMatch, "last_updated", "first_created", "error"); err != nil {
 		return bad("%v", err)

@@ -32,6 +32,14 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 		writeBadRequest(w, "one of email, identity or objectId is required")
 		return
 	}
+	if s.opts.LookupFailText != "" {
+		code := s.opts.LookupFailStatus
+		if code == http.StatusOK {
+			code = 400
+		}
+		writeFail(w, s.opts.LookupFailStatus, code, s.opts.LookupFailText)
+		return
+	}
 	var (
 		rec      profileRecord
 		found    bool
@@ -92,9 +100,9 @@ func (s *Server) writeNotFound(w http.ResponseWriter) {
 	case "success_absent":
 		writeSuccess(w)
 	case "fail_200":
-		writeFail200(w, 404, msgProfileNotFound)
+		writeFail200(w, 404, s.opts.NotFoundText)
 	case "http_404":
-		writeFail(w, http.StatusNotFound, 404, msgProfileNotFound)
+		writeFail(w, http.StatusNotFound, 404, s.opts.NotFoundText)
 	default:
 		writeJSON(w, http.StatusOK, notFoundNull{Status: "success"})
 	}
