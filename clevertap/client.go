@@ -30,6 +30,8 @@ type Client struct {
 	jitter  func() float64 // in [0, 1); replaced in tests
 
 	maxProfile int64       // cap on a profile answer
+	maxRecord  int64       // cap on one record of an event page
+	maxPage    int64       // cap on an event page
 	sawJSON    atomic.Bool // the server has answered in JSON at least once
 }
 
@@ -47,6 +49,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		jitter:  rand.Float64,
 
 		maxProfile: DefaultMaxProfileBytes,
+		maxRecord:  DefaultMaxEventRecordBytes,
+		maxPage:    DefaultMaxEventPageBytes,
 	}
 	for _, opt := range opts {
 		if opt == nil {

@@ -50,7 +50,7 @@ var (
 )
 
 // errTooLarge is what a capped read returns when the cap is reached.
-var errTooLarge = errors.New("over the cap")
+var errTooLarge = errors.New("answer over the cap")
 
 // APIError is a failure CleverTap reported: a non-2xx answer, or HTTP 200
 // with "status":"fail". errors.Is(err, ErrX) tells its class.

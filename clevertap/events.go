@@ -111,19 +111,16 @@ func (c *Client) eventsPage(ctx context.Context, cursor string) ([]EventRecord, 
 	if !queryable(cursor) {
 		return nil, "", fmt.Errorf("clevertap: %s: %w: cursor holds bytes that cannot travel in a URL query", op, ErrCursor)
 	}
-	var resp eventsPageResponse
+	resp := newPageResponse(c.tz, c.maxRecord, c.maxPage)
 	cl := &call{op: op, group: GroupEvents, method: http.MethodGet, path: "/1/events.json",
-		query: "cursor=" + cursor, secret: []string{cursor}, limit: 256 << 20, cursor: true, pending: true}
-	if err := c.do(ctx, cl, &resp); err != nil {
+		query: "cursor=" + cursor, secret: []string{cursor}, limit: c.maxPage, cursor: true, pending: true}
+	if err := c.do(ctx, cl, resp); err != nil {
 		return nil, "", err
 	}
-	page := make([]EventRecord, len(resp.Records))
-	for i := range resp.Records {
-		if err := resp.Records[i].record(&page[i], c.tz); err != nil {
-			return nil, "", malformed(op, "record %d: %v", i, err)
-		}
+	if resp.bad != nil {
+		return nil, "", malformed(op, "%v", resp.bad)
 	}
-	return page, resp.NextCursor, nil
+	return resp.Records, resp.NextCursor, nil
 }
 
 // orDefault returns n, or def when n is 0.
@@ -143,12 +140,6 @@ func queryable(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-type eventsPageResponse struct {
-	envelope
-	NextCursor string      `json:"next_cursor"`
-	Records    []eventJSON `json:"records"` // absent on an empty range
 }
 
 // cql is the step-1 body.

@@ -26,6 +26,15 @@ const (
 	// devices at most); 8 MiB leaves room for very large custom properties
 	// and still bounds what one lookup can make the process hold.
 	DefaultMaxProfileBytes = 8 << 20
+
+	// DefaultMaxEventRecordBytes caps one record of an event page, and
+	// DefaultMaxEventPageBytes a whole page. With events=false a record is
+	// well under 2 KiB (profile fields, event and session properties), so a
+	// 5000-record page is a few MiB; the caps leave room for large custom
+	// properties. A page over its cap is better fetched with a smaller
+	// EventQuery.BatchSize than with a higher cap.
+	DefaultMaxEventRecordBytes = 1 << 20
+	DefaultMaxEventPageBytes   = 128 << 20
 )
 
 // Option configures a Client. Each option checks its input.
@@ -143,6 +152,23 @@ func WithMaxProfileBytes(n int64) Option {
 			return fmt.Errorf("clevertap: max profile bytes %d is below 1 KiB", n)
 		}
 		c.maxProfile = n
+		return nil
+	}
+}
+
+// WithMaxEventBytes caps one record of an event page (default 1 MiB) and a
+// whole page (default 128 MiB). Pages are decoded as a stream, record by
+// record, so no more than about these many bytes are read or held; an
+// answer over a cap fails with ErrTooLarge.
+func WithMaxEventBytes(record, page int64) Option {
+	return func(c *Client) error {
+		switch {
+		case record < 1<<10:
+			return fmt.Errorf("clevertap: max event record bytes %d is below 1 KiB", record)
+		case page < record:
+			return fmt.Errorf("clevertap: max event page bytes %d is below the record cap %d", page, record)
+		}
+		c.maxRecord, c.maxPage = record, page
 		return nil
 	}
 }

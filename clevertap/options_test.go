@@ -76,6 +76,10 @@ func TestNewClientValidatesOptions(t *testing.T) {
 		{"nil limiter", []Option{creds, WithRateLimiter(nil)}},
 		{"nil logger", []Option{creds, WithLogger(nil)}},
 		{"nil timezone", []Option{creds, WithTimezone(nil)}},
+		{"profile cap below 1 KiB", []Option{creds, WithMaxProfileBytes(512)}},
+		{"negative profile cap", []Option{creds, WithMaxProfileBytes(-1)}},
+		{"record cap below 1 KiB", []Option{creds, WithMaxEventBytes(100, 1<<20)}},
+		{"page cap below the record cap", []Option{creds, WithMaxEventBytes(1<<20, 1<<10)}},
 	}
 	for _, tt := range tests {
 		if c, err := NewClient(tt.opts...); err == nil {

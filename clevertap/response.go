@@ -3,12 +3,14 @@ package clevertap
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -52,6 +54,9 @@ func checkResponse(cl *call, resp *http.Response, out enveloped, everJSON *atomi
 		return &APIError{Op: cl.op, HTTPStatus: status, Message: redirectMessage(resp.Header.Get("Location")), kind: ErrConfig}
 	}
 	if status >= 200 && status < 300 && !(status == http.StatusAccepted && cl.pending) {
+		if s, ok := out.(streamer); ok {
+			return decodeStream(cl, status, resp.Header, resp.Body, s, everJSON)
+		}
 		body, err := readBody(resp.Body, cl.limit)
 		if err != nil {
 			return bodyError(cl, status, err)
@@ -101,6 +106,45 @@ func decodeSuccess(cl *call, status int, h http.Header, body []byte, out envelop
 		return refusal(cl, facts{status: status, fail: true, json: true, everJSON: true}, env, h)
 	}
 	return &APIError{Op: cl.op, HTTPStatus: status, Message: "unexpected status " + strconv.Quote(clip(string(env.Status), 40)), kind: ErrServer}
+}
+
+// decodeStream decodes a 2xx body as a stream into out and checks its
+// status, like decodeSuccess.
+func decodeStream(cl *call, status int, h http.Header, body io.Reader, out streamer, everJSON *atomic.Bool) error {
+	err := out.stream(body)
+	switch {
+	case errors.Is(err, errNotJSON):
+		f := facts{status: status, everJSON: everJSON.Load()}
+		if f.everJSON {
+			return &APIError{Op: cl.op, HTTPStatus: status, Message: "malformed response: not a JSON object" + mediaType(h), kind: ErrServer}
+		}
+		return refusal(cl, f, &envelope{}, h)
+	case errors.Is(err, errTooLarge):
+		return bodyError(cl, status, err)
+	case err != nil && !isSyntax(err):
+		return transportError(cl, err)
+	}
+	everJSON.Store(true)
+	env := out.env()
+	if err != nil {
+		return &APIError{Op: cl.op, HTTPStatus: status, Message: "malformed response: " + err.Error(), kind: ErrServer}
+	}
+	switch env.Status {
+	case "success":
+		return nil
+	case "fail":
+		return refusal(cl, facts{status: status, fail: true, json: true, everJSON: true}, env, h)
+	}
+	return &APIError{Op: cl.op, HTTPStatus: status, Message: "unexpected status " + strconv.Quote(clip(string(env.Status), 40)), kind: ErrServer}
+}
+
+// isSyntax reports whether err is a JSON decoding error rather than a
+// failure to read (a body cut short by the connection is a transport
+// failure, retried).
+func isSyntax(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, errTruncated)
 }
 
 // refusal classifies an answer that is not a success.
@@ -240,17 +284,25 @@ func isObject(body []byte) bool {
 const maxErrorBody = 64 << 10
 
 // readBody reads at most limit bytes of a success body; a longer body is an
-// errTooLarge.
+// errTooLarge. The buffer grows by doubling but never past limit+1, so a
+// refused answer costs about twice the cap, not the body's size.
 func readBody(r io.Reader, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	switch {
-	case err != nil:
-		return nil, err
-	case n > limit:
-		return nil, errTooLarge
+	b := make([]byte, 0, min(limit+1, 4<<10))
+	for {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(int64(cap(b)), limit+1-int64(len(b)))))
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case int64(len(b)) > limit:
+			return nil, fmt.Errorf("%w: larger than %d bytes", errTooLarge, limit)
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return nil, err
+		}
 	}
-	return buf.Bytes(), nil
 }
 
 // readErrorBody reads the first 64 KiB of an error answer and discards up
@@ -267,9 +319,8 @@ func readErrorBody(r io.Reader) ([]byte, error) {
 // bodyError is a failure reading a success body: an answer over its cap,
 // or a transport failure.
 func bodyError(cl *call, status int, err error) error {
-	if err == errTooLarge {
-		return &APIError{Op: cl.op, HTTPStatus: status, kind: ErrTooLarge,
-			Message: fmt.Sprintf("%s %s: answer larger than %d bytes (the cap)", cl.method, cl.path, cl.limit)}
+	if errors.Is(err, errTooLarge) {
+		return &APIError{Op: cl.op, HTTPStatus: status, kind: ErrTooLarge, Message: cl.method + " " + cl.path + ": " + err.Error()}
 	}
 	return transportError(cl, err)
 }

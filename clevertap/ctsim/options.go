@@ -45,6 +45,7 @@ type Options struct {
 	DeletionDelay      time.Duration // default 48h on the sim clock; set NoDeletionDelay for 0
 	NoDeletionDelay    bool
 	KeepEventsOnDelete bool // default false: events go with the profile
+	PadProfileBytes    int  // pad every profile record's profileData with a "_pad" property of this many bytes (huge answers)
 
 	// Limits is the in-flight limit per group, merged over the defaults
 	// "profile":3 "profiles":3 "events":3 "delete":3 "demerge":3 "upload":15
@@ -123,6 +124,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BatchSizeOverMax, err = oneOf("BatchSizeOverMax", o.BatchSizeOverMax, "clamp", "reject400"); err != nil {
 		return bad("%v", err)
+	}
+	if o.PadProfileBytes < 0 {
+		return bad("PadProfileBytes %d is negative", o.PadProfileBytes)
 	}
 	if o.NotReadyPages < 0 {
 		return bad("NotReadyPages %d is negative", o.NotReadyPages)

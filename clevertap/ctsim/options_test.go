@@ -28,6 +28,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"over-max mode", Options{BatchSizeOverMax: "wrap"}},
 		{"negative TTL", Options{EventsCursorTTL: -1}},
 		{"negative RPS", Options{RPS: -1}},
+		{"negative padding", Options{PadProfileBytes: -1}},
 		{"lookup fail status without text", Options{LookupFailStatus: 400}},
 		{"lookup fail status 302", Options{LookupFailText: "x", LookupFailStatus: 302}},
 		{"lookup fail status 99", Options{LookupFailText: "x", LookupFailStatus: 99}},

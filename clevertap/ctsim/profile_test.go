@@ -147,3 +147,17 @@ func TestProfileBadRequest(t *testing.T) {
 		ts.do(t, "GET", "/1/profile.json"+q, nil).wantFail(t, http.StatusBadRequest, 400, "")
 	}
 }
+
+func TestPadProfileBytes(t *testing.T) {
+	ts := mustSim(t, nil, Options{PadProfileBytes: 3 << 20})
+	r := ts.do(t, "GET", "/1/profile.json?identity=u-1", nil)
+	r.wantSuccess(t)
+	pd := r.record(t)["profileData"].(map[string]any)
+	if len(r.raw) < 3<<20 || len(pd["_pad"].(string)) != 3<<20 || pd["City"] != "Lisbon" {
+		t.Errorf("answer of %d bytes, profileData keys %d; want over 3 MiB with the real properties kept", len(r.raw), len(pd))
+	}
+	// The stored profile is not changed by the padding.
+	if p := ts.Lookup("", "u-1")[0]; len(p.ProfileData) != 1 {
+		t.Errorf("stored profileData = %v", p.ProfileData)
+	}
+}

@@ -3,6 +3,7 @@ package ctsim
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,13 @@ func (s *Server) profileRecordOf(rec *profileRec, fl recordFlags) profileRecord 
 	out := profileRecord{Identity: p.Identity, Email: p.Email, Name: p.Name, Phone: p.Phone}
 	if fl.profile {
 		out.ProfileData = p.ProfileData
+	}
+	if n := s.opts.PadProfileBytes; n > 0 {
+		out.ProfileData = cloneMap(out.ProfileData)
+		if out.ProfileData == nil {
+			out.ProfileData = map[string]any{}
+		}
+		out.ProfileData["_pad"] = strings.Repeat("x", n)
 	}
 	if fl.events {
 		out.Events = s.st.summary(rec)
