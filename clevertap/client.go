@@ -29,6 +29,11 @@ type Client struct {
 	stats   *counters
 	jitter  func() float64 // in [0, 1); replaced in tests
 
+	requestTimeout time.Duration // per attempt: profile, delete, step 1
+	pageTimeout    time.Duration // per attempt: an event page
+	brk            *breaker      // nil: disabled
+	now            func() time.Time
+
 	maxProfile int64       // cap on a profile answer
 	maxRecord  int64       // cap on one record of an event page
 	maxPage    int64       // cap on an event page
@@ -37,7 +42,8 @@ type Client struct {
 
 // NewClient returns a client configured by opts. WithCredentials is
 // required; everything else has a default (region eu1, quota 3 × 0.75,
-// 8 attempts, 60 s per request, UTC, no logging).
+// 8 attempts, 30 s per attempt and 2 min per event page, the breaker after
+// 5 network failures with nothing answered for 2 min, UTC, no logging).
 func NewClient(opts ...Option) (*Client, error) {
 	base, _ := DefaultRegion.BaseURL()
 	c := &Client{
@@ -47,6 +53,11 @@ func NewClient(opts ...Option) (*Client, error) {
 		log:     slog.New(slog.DiscardHandler),
 		tz:      time.UTC,
 		jitter:  rand.Float64,
+
+		requestTimeout: DefaultRequestTimeout,
+		pageTimeout:    DefaultPageTimeout,
+		now:            time.Now,
+		brk:            &breaker{window: DefaultBreakerWindow, min: DefaultBreakerMinFailures},
 
 		maxProfile: DefaultMaxProfileBytes,
 		maxRecord:  DefaultMaxEventRecordBytes,
@@ -65,6 +76,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
+	}
+	if c.brk != nil {
+		c.brk.now = func() time.Time { return c.now() }
 	}
 	k := c.quota.PerGroup()
 	c.gates = make(map[Group]*gate, len(groups))
@@ -92,15 +106,16 @@ type call struct {
 	op      string // names the call in errors and logs
 	group   Group
 	method  string
-	path    string   // e.g. "/1/profile.json"; logged
-	query   string   // raw, already encoded; never logged (it holds emails)
-	secret  []string // what the call sends that an error must not repeat (see redactMessage)
-	body    []byte   // JSON, POST only
-	limit   int64    // cap on a success answer's size
-	miss    bool     // a plain refusal means "no such profile"
-	filter  bool     // a plain refusal means "profile filter rejected"
-	cursor  bool     // a plain refusal means "bad cursor"
-	pending bool     // HTTP 202 means "not ready yet" whatever the body says
+	path    string        // e.g. "/1/profile.json"; logged
+	query   string        // raw, already encoded; never logged (it holds emails)
+	secret  []string      // what the call sends that an error must not repeat (see redactMessage)
+	body    []byte        // JSON, POST only
+	limit   int64         // cap on a success answer's size
+	timeout time.Duration // per attempt
+	miss    bool          // a plain refusal means "no such profile"
+	filter  bool          // a plain refusal means "profile filter rejected"
+	cursor  bool          // a plain refusal means "bad cursor"
+	pending bool          // HTTP 202 means "not ready yet" whatever the body says
 }
 
 // maxSmallBody caps the answers that carry no data: a delete's status, a
@@ -108,6 +123,9 @@ type call struct {
 const maxSmallBody = 1 << 20
 
 // do performs a call with retries, decoding a successful body into out.
+// No wait outlives ctx: a backoff or Retry-After that would end after ctx's
+// deadline is not started, and the call ends at once with an error that
+// matches context.DeadlineExceeded as well as the last attempt's error.
 func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
 	c.stats.add(cl.group, func(s *groupCounts) { s.calls++ })
 	for attempt := 1; ; attempt++ {
@@ -125,7 +143,14 @@ func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
 			}
 			return &RetryError{Attempts: attempt, Err: err}
 		}
+		if err := c.brk.allow(cl.op); err != nil { // no point waiting to be refused
+			return &RetryError{Attempts: attempt, Err: err}
+		}
 		wait := backoff(attempt, c.retry, retryAfter, c.jitter())
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return &RetryError{Attempts: attempt, Err: fmt.Errorf(
+				"%w: %w (not waiting %v for attempt %d)", errDeadlineTooNear, err, wait.Round(time.Millisecond), attempt+1)}
+		}
 		c.stats.add(cl.group, func(s *groupCounts) { s.retries++ })
 		c.log.DebugContext(ctx, "retrying", "op", cl.op, "group", cl.group,
 			"attempt", attempt, "wait", wait, "reason", reason(err))
@@ -135,9 +160,13 @@ func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
 	}
 }
 
-// attempt is one HTTP exchange. It holds the group slot from before the
-// limiter wait until the body is read, and returns any Retry-After asked.
+// attempt is one HTTP exchange, bounded by the call's timeout. It holds the
+// group slot from before the limiter wait until the body is read, reports
+// the outcome to the breaker, and returns any Retry-After asked.
 func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (time.Duration, error) {
+	if err := c.brk.allow(cl.op); err != nil {
+		return 0, err
+	}
 	g := c.gates[cl.group]
 	if err := g.acquire(ctx); err != nil {
 		return 0, err
@@ -146,22 +175,34 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (t
 	if err := waitLimiter(ctx, c.limiter); err != nil {
 		return 0, err
 	}
+	if err := c.brk.allow(cl.op); err != nil { // it may have opened meanwhile
+		return 0, err
+	}
 	c.stats.add(cl.group, func(s *groupCounts) { s.attempts++ })
-	req, err := c.newRequest(ctx, cl)
+	actx, cancel := context.WithTimeout(ctx, cl.timeout)
+	defer cancel()
+	req, err := c.newRequest(actx, cl)
 	if err != nil {
 		return 0, err
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		err = transportError(cl, err)
+		err = c.networkFailure(ctx, actx, cl, transportError(cl, err))
 		c.logAttempt(ctx, cl, n, 0, start, err)
 		return 0, err
 	}
 	err = checkResponse(cl, resp, out, &c.sawJSON)
 	resp.Body.Close()
-	if api, ok := err.(*APIError); ok {
+	var api *APIError
+	switch {
+	case errors.As(err, &api):
 		api.Message = c.redactMessage(cl, api.Message)
+		c.brk.answered()
+	case err != nil: // reading the body failed (already a transportError)
+		err = c.networkFailure(ctx, actx, cl, err)
+	default:
+		c.brk.answered()
 	}
 	throttled := errors.Is(err, ErrRateLimited)
 	g.answered(throttled)
@@ -171,6 +212,36 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (t
 	c.logAttempt(ctx, cl, n, resp.StatusCode, start, err)
 	return parseRetryAfter(resp.Header, time.Now()), err
 }
+
+// networkFailure classifies an attempt that got no usable answer (err is a
+// transportError): the caller's own cancellation or deadline (returned as
+// is, not held against the network), the attempt's timeout, or a transport
+// failure. The last two count towards the breaker.
+func (c *Client) networkFailure(ctx, actx context.Context, cl *call, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case actx.Err() != nil:
+		err = &timeoutError{op: cl.op, method: cl.method, path: cl.path, d: cl.timeout}
+	}
+	c.brk.failed(err)
+	return err
+}
+
+// timeoutError is an attempt that got no complete answer within its
+// timeout. It is a net.Error whose Timeout is true, so it is retried like a
+// transport timeout; it does not match context.DeadlineExceeded, which
+// stays the caller's own deadline.
+type timeoutError struct {
+	op, method, path string
+	d                time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("clevertap: %s: %s %s: no complete answer within %v (per-attempt timeout)", e.op, e.method, e.path, e.d)
+}
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
 
 // newRequest builds the request. The URL is concatenated, not rebuilt from
 // url.Values, so a cursor travels byte for byte as CleverTap sent it.
@@ -223,7 +294,7 @@ func reason(err error) string {
 	if err == nil {
 		return "ok"
 	}
-	for _, s := range []error{ErrUnauthorized, ErrConfig, ErrRateLimited, ErrNotReady, ErrServer,
+	for _, s := range []error{ErrUnauthorized, ErrConfig, ErrUnreachable, ErrRateLimited, ErrNotReady, ErrServer,
 		ErrNotFound, ErrAmbiguous, ErrFilterRejected, ErrCursor, ErrInvalidRequest, ErrTooLarge} {
 		if errors.Is(err, s) {
 			return s.Error()

@@ -55,6 +55,7 @@ func (c *Client) Delete(ctx context.Context, d DeleteRequest) error {
 		return fmt.Errorf("clevertap: delete: encoding body: %w", err)
 	}
 	cl := &call{op: "delete", group: GroupDelete, method: http.MethodPost, path: "/1/delete/profiles.json", body: body, limit: maxSmallBody,
-		secret: append(append([]string(nil), d.Identities...), d.GUIDs...)}
+		timeout: c.requestTimeout,
+		secret:  append(append([]string(nil), d.Identities...), d.GUIDs...)}
 	return c.do(ctx, cl, nil)
 }

@@ -25,6 +25,12 @@ var (
 	// a CleverTap answer, or a non-JSON answer from a server that has never
 	// answered this client in JSON. Run-fatal, never retried.
 	ErrConfig = errors.New("clevertap: wrong base URL, region or path")
+	// ErrUnreachable: CleverTap could not be reached: for a while every
+	// attempt failed on the network (refused, reset, timed out, DNS) and
+	// none was answered, so the client's breaker fails calls at once instead
+	// of waiting (see WithBreaker). Run-fatal; a later run can resume. Not an
+	// *APIError.
+	ErrUnreachable = errors.New("clevertap: CleverTap unreachable")
 	// ErrRateLimited: HTTP or code 429, too many concurrent requests.
 	ErrRateLimited = errors.New("clevertap: too many concurrent requests")
 	// ErrInvalidRequest: CleverTap refused the request (400-class, including

@@ -94,7 +94,7 @@ func (c *Client) openEvents(ctx context.Context, q EventQuery) (string, error) {
 	}
 	cl := &call{op: "events", group: GroupEvents, method: http.MethodPost, path: "/1/events.json",
 		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)), body: body, filter: q.FilterEmail != "",
-		secret: []string{q.FilterEmail}, limit: maxSmallBody, pending: true}
+		secret: []string{q.FilterEmail}, limit: maxSmallBody, timeout: c.requestTimeout, pending: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return "", err
 	}
@@ -113,7 +113,8 @@ func (c *Client) eventsPage(ctx context.Context, cursor string) ([]EventRecord, 
 	}
 	resp := newPageResponse(c.tz, c.maxRecord, c.maxPage)
 	cl := &call{op: op, group: GroupEvents, method: http.MethodGet, path: "/1/events.json",
-		query: "cursor=" + cursor, secret: []string{cursor}, limit: c.maxPage, cursor: true, pending: true}
+		query: "cursor=" + cursor, secret: []string{cursor}, limit: c.maxPage, timeout: c.pageTimeout,
+		cursor: true, pending: true}
 	if err := c.do(ctx, cl, resp); err != nil {
 		return nil, "", err
 	}

@@ -18,8 +18,27 @@ const (
 	DefaultMaxAttempts = 8
 	DefaultBaseDelay   = 250 * time.Millisecond
 	DefaultMaxDelay    = 30 * time.Second
-	DefaultTimeout     = 60 * time.Second // whole request, default HTTP client
 	DefaultDialTimeout = 10 * time.Second
+
+	// DefaultRequestTimeout bounds one attempt of a profile lookup, a delete
+	// or an export's step 1, from sending the request to the last byte of
+	// the answer. These answers are small; CleverTap answers them in well
+	// under a second when it answers at all.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultPageTimeout bounds one attempt of an event page. A 5000-record
+	// page is a few MiB with events=false (about 3.5 MiB for the simulator's
+	// realistic records, 4× that with the event summary) and CleverTap may
+	// have to assemble it first: public extractors poll a pending page for up
+	// to 2 minutes (40 tries 3 s apart). Two minutes lets such a page
+	// download at well under 1 Mbit/s, while a server that accepted the
+	// connection and went silent still costs at most 2 minutes per attempt.
+	DefaultPageTimeout = 2 * time.Minute
+
+	// DefaultBreakerWindow and DefaultBreakerMinFailures: the client stops
+	// trying (ErrUnreachable) once at least 5 attempts in a row failed on
+	// the network and none was answered in the last 2 minutes.
+	DefaultBreakerWindow      = 2 * time.Minute
+	DefaultBreakerMinFailures = 5
 
 	// DefaultMaxProfileBytes caps one profile answer. A real profile is a
 	// few KiB (the event summary grows with the number of event names, 50
@@ -197,6 +216,54 @@ func WithRetry(p RetryPolicy) Option {
 	}
 }
 
+// WithRequestTimeout bounds every attempt of a profile lookup, a delete and
+// an export's step 1 (default 30 s), from sending the request to reading the
+// whole answer. An attempt that times out is retried like a transport
+// timeout and counts towards the breaker. Event pages have their own,
+// longer timeout (WithPageTimeout). A caller's http.Client Timeout, if any,
+// applies as well.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("clevertap: request timeout %v is not positive", d)
+		}
+		c.requestTimeout = d
+		return nil
+	}
+}
+
+// WithPageTimeout bounds every attempt of an event page (default 2 min; see
+// DefaultPageTimeout for why pages get longer than other calls).
+func WithPageTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("clevertap: page timeout %v is not positive", d)
+		}
+		c.pageTimeout = d
+		return nil
+	}
+}
+
+// WithBreaker sets when the client stops trying: once at least minFailures
+// attempts in a row failed on the network (refused, reset, timed out, DNS)
+// and no attempt was answered within window, every call fails at once with
+// ErrUnreachable for one window; then attempts are let through again and
+// the first answer closes the breaker. Defaults: 2 minutes and 5.
+// WithBreaker(0, 0) disables it.
+func WithBreaker(window time.Duration, minFailures int) Option {
+	return func(c *Client) error {
+		switch {
+		case window == 0 && minFailures == 0:
+			c.brk = nil
+		case window <= 0 || minFailures < 1:
+			return fmt.Errorf("clevertap: breaker window %v and minimum %d must both be positive (or both 0 to disable it)", window, minFailures)
+		default:
+			c.brk = &breaker{window: window, min: minFailures}
+		}
+		return nil
+	}
+}
+
 // WithLogger logs through l (under the group "clevertap"). Per-attempt lines
 // are at Debug level and never contain query strings, emails, identities or
 // the passcode.
@@ -222,14 +289,16 @@ func WithTimezone(loc *time.Location) Option {
 	}
 }
 
-// defaultHTTPClient has bounded timeouts and enough idle connections for
-// every group's in-flight cap.
+// defaultHTTPClient has bounded dial and TLS handshake times and enough
+// idle connections for every group's in-flight cap. It has no overall
+// Timeout: each attempt is bounded by the client's per-attempt timeout
+// (WithRequestTimeout, WithPageTimeout).
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = DefaultDialTimeout
 	t.MaxIdleConnsPerHost = 16
-	return noRedirects(&http.Client{Transport: t, Timeout: DefaultTimeout})
+	return noRedirects(&http.Client{Transport: t})
 }
 
 func noRedirects(hc *http.Client) *http.Client {

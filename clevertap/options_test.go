@@ -76,6 +76,10 @@ func TestNewClientValidatesOptions(t *testing.T) {
 		{"nil limiter", []Option{creds, WithRateLimiter(nil)}},
 		{"nil logger", []Option{creds, WithLogger(nil)}},
 		{"nil timezone", []Option{creds, WithTimezone(nil)}},
+		{"zero request timeout", []Option{creds, WithRequestTimeout(0)}},
+		{"negative page timeout", []Option{creds, WithPageTimeout(-time.Second)}},
+		{"breaker without a minimum", []Option{creds, WithBreaker(time.Minute, 0)}},
+		{"breaker without a window", []Option{creds, WithBreaker(0, 5)}},
 		{"profile cap below 1 KiB", []Option{creds, WithMaxProfileBytes(512)}},
 		{"negative profile cap", []Option{creds, WithMaxProfileBytes(-1)}},
 		{"record cap below 1 KiB", []Option{creds, WithMaxEventBytes(100, 1<<20)}},
@@ -146,11 +150,20 @@ func TestWithHTTPClientDoesNotMutateTheCallersClient(t *testing.T) {
 
 func TestDefaultHTTPClientHasTimeouts(t *testing.T) {
 	c := mustClient(t, WithCredentials("ACC", "pc"))
-	if c.hc.Timeout != DefaultTimeout {
-		t.Errorf("default timeout %v, want %v", c.hc.Timeout, DefaultTimeout)
+	if c.hc.Timeout != 0 {
+		t.Errorf("default HTTP client timeout %v, want none: the per-attempt timeouts bound each attempt", c.hc.Timeout)
+	}
+	if c.requestTimeout != DefaultRequestTimeout || c.pageTimeout != DefaultPageTimeout {
+		t.Errorf("timeouts %v and %v, want %v and %v", c.requestTimeout, c.pageTimeout, DefaultRequestTimeout, DefaultPageTimeout)
 	}
 	if tr, ok := c.hc.Transport.(*http.Transport); !ok || tr.TLSHandshakeTimeout != DefaultDialTimeout {
 		t.Errorf("default transport %T lacks the TLS handshake timeout", c.hc.Transport)
+	}
+	if c.brk == nil || c.brk.window != DefaultBreakerWindow || c.brk.min != DefaultBreakerMinFailures {
+		t.Errorf("default breaker %+v", c.brk)
+	}
+	if d := mustClient(t, WithCredentials("ACC", "pc"), WithBreaker(0, 0)); d.brk != nil {
+		t.Error("WithBreaker(0, 0) left the breaker on")
 	}
 }
 

@@ -73,7 +73,7 @@ func (c *Client) Profile(ctx context.Context, by LookupKey, value string) (*Prof
 	var resp profileResponse
 	cl := &call{op: op, group: GroupProfile, method: http.MethodGet, path: "/1/profile.json",
 		query: string(by) + "=" + url.QueryEscape(value), secret: []string{value, url.QueryEscape(value)},
-		limit: c.maxProfile, miss: true}
+		limit: c.maxProfile, timeout: c.requestTimeout, miss: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return nil, err
 	}
