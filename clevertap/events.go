@@ -79,6 +79,14 @@ func (q EventQuery) validate() error {
 	return nil
 }
 
+// stepOneFlags choose what each exported record's profile carries.
+// events=false leaves out the profile's lifetime event summary, about three
+// quarters of a record that nothing here reads; profile=true keeps the
+// profile's properties, whose email lets a caller filter records when
+// CleverTap ignores the profile filter. app (device fields) stays at its
+// default, false.
+const stepOneFlags = "&events=false&profile=true"
+
 // openEvents is step 1: post the CQL query, get the first cursor.
 func (c *Client) openEvents(ctx context.Context, q EventQuery) (string, error) {
 	if err := q.validate(); err != nil {
@@ -93,7 +101,7 @@ func (c *Client) openEvents(ctx context.Context, q EventQuery) (string, error) {
 		Cursor string `json:"cursor"`
 	}
 	cl := &call{op: "events", group: GroupEvents, method: http.MethodPost, path: "/1/events.json",
-		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)), body: body, filter: q.FilterEmail != "",
+		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)) + stepOneFlags, body: body, filter: q.FilterEmail != "",
 		secret: []string{q.FilterEmail}, limit: maxSmallBody, timeout: c.requestTimeout, pending: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return "", err

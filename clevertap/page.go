@@ -119,11 +119,11 @@ func (p *eventsPageResponse) records(dec *json.Decoder, r *capReader) error {
 		r.value(dec.InputOffset())
 		var e eventJSON
 		if err := dec.Decode(&e); err != nil {
-			var te *json.UnmarshalTypeError
-			if !errors.As(err, &te) {
-				return err
+			var se *json.SyntaxError
+			if r.over || r.err != nil || errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return err // the stream itself is broken
 			}
-			p.spoil(fmt.Errorf("record %d: %v", i, err))
+			p.spoil(fmt.Errorf("record %d: %v", i, err)) // the record was read whole but is unusable
 			continue
 		}
 		if p.bad != nil {

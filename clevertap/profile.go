@@ -21,6 +21,11 @@ const (
 )
 
 // Profile is one CleverTap user profile as GET /1/profile.json returns it.
+// Fields CleverTap did not send are empty: a record may lack identity,
+// email and name. When the record has no top-level email or events but its
+// platformInfo entries carry them (a shape seen in profiles.json output),
+// Email is the first device's email and Events merges the devices'
+// summaries; Phone likewise falls back to the first device's phone.
 type Profile struct {
 	Identity, Email, Name, Phone string
 	ProfileData                  json.RawMessage         // as received (may be nil)
@@ -38,6 +43,8 @@ type EventSummary struct {
 // Device is one entry of a profile's platformInfo.
 type Device struct {
 	Platform, ObjectID, OSVersion, AppVersion, Make, Model, PushToken string
+	Phone                                                             string    // sent as a string or a JSON number
+	LastSeen                                                          time.Time // "ls", epoch seconds, as UTC; zero when absent
 }
 
 // ObjectIDs returns every device objectId of the profile, in order, without
@@ -81,80 +88,4 @@ func (c *Client) Profile(ctx context.Context, by LookupKey, value string) (*Prof
 		return nil, fmt.Errorf("clevertap: %s: %w", op, ErrNotFound)
 	}
 	return resp.Record.profile(), nil
-}
-
-type profileResponse struct {
-	envelope
-	Record *profileRecord `json:"record"`
-}
-
-type profileRecord struct {
-	Identity     flexString                  `json:"identity"`
-	Email        flexString                  `json:"email"`
-	Name         flexString                  `json:"name"`
-	Phone        flexString                  `json:"phone"`
-	ProfileData  json.RawMessage             `json:"profileData"`
-	Events       map[string]eventSummaryJSON `json:"events"`
-	PlatformInfo json.RawMessage             `json:"platformInfo"`
-	devices      []deviceJSON
-}
-
-// UnmarshalJSON decodes the record and the devices of its platformInfo,
-// keeping platformInfo itself as received.
-func (r *profileRecord) UnmarshalJSON(b []byte) error {
-	type plain profileRecord
-	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
-		return err
-	}
-	if len(r.PlatformInfo) == 0 || string(r.PlatformInfo) == "null" {
-		return nil
-	}
-	return json.Unmarshal(r.PlatformInfo, &r.devices)
-}
-
-type eventSummaryJSON struct {
-	Count     int64 `json:"count"`
-	FirstSeen int64 `json:"first_seen"`
-	LastSeen  int64 `json:"last_seen"`
-}
-
-type deviceJSON struct {
-	Platform   flexString `json:"platform"`
-	ObjectID   flexString `json:"objectId"`
-	OSVersion  flexString `json:"os_version"`
-	AppVersion flexString `json:"app_version"`
-	Make       flexString `json:"make"`
-	Model      flexString `json:"model"`
-	PushToken  flexString `json:"push_token"`
-}
-
-func (r *profileRecord) profile() *Profile {
-	p := &Profile{
-		Identity:     string(r.Identity),
-		Email:        string(r.Email),
-		Name:         string(r.Name),
-		Phone:        string(r.Phone),
-		ProfileData:  r.ProfileData,
-		PlatformInfo: r.PlatformInfo,
-	}
-	if len(r.Events) > 0 {
-		p.Events = make(map[string]EventSummary, len(r.Events))
-		for name, e := range r.Events {
-			p.Events[name] = EventSummary{Count: e.Count, FirstSeen: epoch(e.FirstSeen), LastSeen: epoch(e.LastSeen)}
-		}
-	}
-	for _, d := range r.devices {
-		p.Platforms = append(p.Platforms, Device{
-			Platform: string(d.Platform), ObjectID: string(d.ObjectID), OSVersion: string(d.OSVersion),
-			AppVersion: string(d.AppVersion), Make: string(d.Make), Model: string(d.Model), PushToken: string(d.PushToken),
-		})
-	}
-	return p
-}
-
-func epoch(s int64) time.Time {
-	if s == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s, 0).UTC()
 }
