@@ -26,12 +26,13 @@ const (
 	// under a second when it answers at all.
 	DefaultRequestTimeout = 30 * time.Second
 	// DefaultPageTimeout bounds one attempt of an event page. A 5000-record
-	// page is a few MiB with events=false (about 3.5 MiB for the simulator's
-	// realistic records, 4× that with the event summary) and CleverTap may
-	// have to assemble it first: public extractors poll a pending page for up
-	// to 2 minutes (40 tries 3 s apart). Two minutes lets such a page
-	// download at well under 1 Mbit/s, while a server that accepted the
-	// connection and went silent still costs at most 2 minutes per attempt.
+	// page is a few MiB with events=false (2.6 MiB for the simulator's
+	// realistic records, 9.8 MiB with the event summary of 20 event names),
+	// and CleverTap may have to assemble it first: public extractors poll a
+	// pending page for up to 2 minutes (40 tries 3 s apart). Two minutes
+	// lets such a page arrive at well under 1 Mbit/s, while a server that
+	// accepted the connection and went silent costs at most 2 minutes per
+	// attempt.
 	DefaultPageTimeout = 2 * time.Minute
 
 	// DefaultBreakerWindow and DefaultBreakerMinFailures: the client stops
@@ -48,7 +49,7 @@ const (
 
 	// DefaultMaxEventRecordBytes caps one record of an event page, and
 	// DefaultMaxEventPageBytes a whole page. With events=false a record is
-	// well under 2 KiB (profile fields, event and session properties), so a
+	// about 0.5 KiB (profile fields, event and session properties), so a
 	// 5000-record page is a few MiB; the caps leave room for large custom
 	// properties. A page over its cap is better fetched with a smaller
 	// EventQuery.BatchSize than with a higher cap.

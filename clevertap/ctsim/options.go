@@ -3,6 +3,9 @@ package ctsim
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -68,6 +71,21 @@ type Options struct {
 
 	EventsCursorTTL, EventsCursorIdle, ProfilesCursorTTL time.Duration // defaults 4h, 1h, 96h on the sim clock
 
+	// Real answer shapes (the project's API notes, "Real answers seen in
+	// public code"). Cursors are real-sized by default.
+	ShortCursors          bool     // ~150-character cursors instead of real-sized ones (1.5–2.4 KB)
+	LastPageBare          bool     // the last page of an export carries neither previous_cursor nor next_cursor
+	Step1Pending          int      // the first N step-1 requests (events.json and profiles.json) answer HTTP 202…
+	Step1PendingBody      string   // …with this body (default empty)
+	UnexportableEvents    []string // step 1 for these event names answers 200 fail "[\"Invalid event : NAME\"]" code 400
+	AnonymousEventRecords bool     // event records carry no identity, email, name, phone or id, but df and device fields even without app=true
+	StringCodes           bool     // every fail body's "code" is a JSON string ("400")
+	NestedPlatformInfo    bool     // profile records carry email and events inside platformInfo[0], not at the top level
+
+	// Misbehaviour that a client must never mistake for an answer.
+	WrongPerson bool   // a lookup by email or identity answers with the record of a profile that has neither
+	RedirectTo  string // every /1/ request answers 302 to this origin (same path and query), e.g. "https://elsewhere.example"
+
 	Now time.Time // sim clock start; zero → 2026-01-15T12:00:00Z
 }
 
@@ -124,6 +142,25 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BatchSizeOverMax, err = oneOf("BatchSizeOverMax", o.BatchSizeOverMax, "clamp", "reject400"); err != nil {
 		return bad("%v", err)
+	}
+	if o.Step1Pending < 0 {
+		return bad("Step1Pending %d is negative", o.Step1Pending)
+	}
+	if o.Step1PendingBody != "" && o.Step1Pending == 0 {
+		return bad("Step1PendingBody without Step1Pending")
+	}
+	o.UnexportableEvents = slices.Clone(o.UnexportableEvents)
+	for _, name := range o.UnexportableEvents {
+		if strings.TrimSpace(name) == "" {
+			return bad("UnexportableEvents holds an empty name")
+		}
+	}
+	if o.RedirectTo != "" {
+		u, err := url.Parse(o.RedirectTo)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return bad("RedirectTo %q is not an http(s) origin", o.RedirectTo)
+		}
+		o.RedirectTo = u.Scheme + "://" + u.Host
 	}
 	if o.PadProfileBytes < 0 {
 		return bad("PadProfileBytes %d is negative", o.PadProfileBytes)

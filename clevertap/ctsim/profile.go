@@ -57,6 +57,9 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 				matches = append(matches, m)
 			}
 		}
+		if s.opts.WrongPerson && key != "objectId" {
+			matches = s.someoneElse(val)
+		}
 		if len(matches) > 1 && s.opts.MultiMatch == "error" {
 			multiple = true
 			return
@@ -73,6 +76,18 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeNotFound(w)
 	}
+}
+
+// someoneElse returns the first stored profile whose email and identity
+// both differ from val: the wrong person a broken lookup answers with. The
+// caller holds the mutex.
+func (s *Server) someoneElse(val string) []*profileRec {
+	for _, rec := range s.st.profiles {
+		if !strings.EqualFold(rec.p.Email, val) && rec.p.Identity != val {
+			return []*profileRec{rec}
+		}
+	}
+	return nil
 }
 
 // pick chooses the profile profile.json returns among several matches.
