@@ -69,12 +69,10 @@ func (q Quota) PerSecond() float64 {
 	return q.RPS * q.Share
 }
 
-// Quota returns the quota the client was built with.
+// Quota returns the quota the client was built with. Client.PerGroup
+// (quota_k.go) returns its K; everything that sizes work by the quota reads
+// K there.
 func (c *Client) Quota() Quota { return c.quota }
-
-// PerGroup returns K, the client's in-flight cap per API group; everything
-// that sizes work by the quota reads it here.
-func (c *Client) PerGroup() int { return c.quota.PerGroup() }
 
 // errDeadlineTooNear marks a wait the client refused because the caller's
 // deadline would pass first (a rate-limiter token, a backoff or a
