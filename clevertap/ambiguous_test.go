@@ -39,13 +39,15 @@ func TestClassifyAmbiguousText(t *testing.T) {
 		{"More than one profile matches", ErrAmbiguous},
 		{"multiple profiles found for this email", ErrAmbiguous},
 		{"Profile not found", ErrNotFound},
-		{"", ErrNotFound},
+		{"", ErrInvalidRequest}, // a refusal without a reason is no evidence
 	} {
-		if got := classify(&call{miss: true}, 200, 400, true, tc.msg); got != tc.want {
+		f := facts{status: 200, code: 400, fail: true, json: true, everJSON: true, msg: tc.msg}
+		if got := classify(&call{miss: true}, f); got != tc.want {
 			t.Errorf("classify(lookup, 200/400 fail %q) = %v, want %v", tc.msg, got, tc.want)
 		}
 	}
-	if got := classify(&call{}, 400, 400, true, "More than one profile matches"); got != ErrInvalidRequest {
+	f := facts{status: 400, code: 400, fail: true, json: true, everJSON: true, msg: "More than one profile matches"}
+	if got := classify(&call{}, f); got != ErrInvalidRequest {
 		t.Errorf("classify(non-lookup) = %v, want ErrInvalidRequest", got)
 	}
 }

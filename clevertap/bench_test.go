@@ -1,7 +1,11 @@
 package clevertap
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +22,7 @@ func benchSetup(b *testing.B, profiles, events int) (*ctsim.Dataset, *ctsim.Serv
 	srv := httptest.NewServer(sim)
 	b.Cleanup(srv.Close)
 	return ds, sim, mustClient(b, WithBaseURL(srv.URL), WithCredentials(ctsim.DemoAccountID, ctsim.DemoPasscode),
-		WithQuota(Quota{Share: 1}))
+		WithQuota(Quota{Concurrency: 3, Share: 1}))
 }
 
 // BenchmarkProfileLookup measures one Profile call against the simulator
@@ -75,22 +79,18 @@ func BenchmarkEventsPageDecode(b *testing.B) {
 	req.Header.Set("X-CleverTap-Passcode", ctsim.DemoPasscode)
 	sim.ServeHTTP(rec, req)
 	body := rec.Body.Bytes()
-	cl := &call{op: "events page", cursor: true}
+	cl := &call{op: "events page", cursor: true, pending: true, limit: 1 << 30}
+	var sawJSON atomic.Bool
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var resp eventsPageResponse
-		if err := checkResponse(cl, 200, body, &resp); err != nil {
+		resp := newPageResponse(time.UTC, DefaultMaxEventRecordBytes, DefaultMaxEventPageBytes)
+		ans := &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
+		if err := checkResponse(cl, ans, resp, &sawJSON); err != nil {
 			b.Fatal(err)
 		}
-		page := make([]EventRecord, len(resp.Records))
-		for i := range resp.Records {
-			if err := resp.Records[i].record(&page[i], time.UTC); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if len(page) != 500 {
-			b.Fatalf("%d records, want 500", len(page))
+		if resp.bad != nil || len(resp.Records) != 500 {
+			b.Fatalf("%d records (%v), want 500", len(resp.Records), resp.bad)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,20 +28,40 @@ type Client struct {
 	gates   map[Group]*gate
 	stats   *counters
 	jitter  func() float64 // in [0, 1); replaced in tests
+
+	requestTimeout time.Duration // per attempt: profile, delete, step 1
+	pageTimeout    time.Duration // per attempt: an event page
+	brk            *breaker      // nil: disabled
+	now            func() time.Time
+
+	maxProfile int64       // cap on a profile answer
+	maxRecord  int64       // cap on one record of an event page
+	maxPage    int64       // cap on an event page
+	sawJSON    atomic.Bool // the server has answered in JSON at least once
 }
 
 // NewClient returns a client configured by opts. WithCredentials is
 // required; everything else has a default (region eu1, quota 3 × 0.75,
-// 8 attempts, 60 s per request, UTC, no logging).
+// 8 attempts, 30 s per attempt and 2 min per event page, the breaker after
+// 5 network failures with nothing answered for 2 min, UTC, no logging).
 func NewClient(opts ...Option) (*Client, error) {
 	base, _ := DefaultRegion.BaseURL()
 	c := &Client{
 		baseURL: base,
-		quota:   Quota{}.withDefaults(),
+		quota:   DefaultQuota(),
 		retry:   RetryPolicy{}.withDefaults(),
 		log:     slog.New(slog.DiscardHandler),
 		tz:      time.UTC,
 		jitter:  rand.Float64,
+
+		requestTimeout: DefaultRequestTimeout,
+		pageTimeout:    DefaultPageTimeout,
+		now:            time.Now,
+		brk:            &breaker{window: DefaultBreakerWindow, min: DefaultBreakerMinFailures},
+
+		maxProfile: DefaultMaxProfileBytes,
+		maxRecord:  DefaultMaxEventRecordBytes,
+		maxPage:    DefaultMaxEventPageBytes,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -55,6 +76,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
+	}
+	if c.brk != nil {
+		c.brk.now = func() time.Time { return c.now() }
 	}
 	k := c.quota.PerGroup()
 	c.gates = make(map[Group]*gate, len(groups))
@@ -79,25 +103,29 @@ func (c *Client) GoString() string { return c.String() }
 
 // call is one logical API call: what to send and how to read refusals.
 type call struct {
-	op     string // names the call in errors and logs
-	group  Group
-	method string
-	path   string   // e.g. "/1/profile.json"; logged
-	query  string   // raw, already encoded; never logged (it holds emails)
-	secret []string // what the call sends that an error must not repeat (see redactMessage)
-	body   []byte   // JSON, POST only
-	miss   bool     // a plain refusal means "no such profile"
-	filter bool     // a plain refusal means "profile filter rejected"
-	cursor bool     // a plain refusal means "bad cursor"
+	op      string // names the call in errors and logs
+	group   Group
+	method  string
+	path    string        // e.g. "/1/profile.json"; logged
+	query   string        // raw, already encoded; never logged (it holds emails)
+	secret  []string      // what the call sends that an error must not repeat (see redactMessage)
+	body    []byte        // JSON, POST only
+	limit   int64         // cap on a success answer's size
+	timeout time.Duration // per attempt
+	miss    bool          // a plain refusal means "no such profile"
+	filter  bool          // a plain refusal means "profile filter rejected"
+	cursor  bool          // a plain refusal means "bad cursor"
+	pending bool          // HTTP 202 means "not ready yet" whatever the body says
 }
 
-// maxErrorBody and maxBody bound what is read of an answer.
-const (
-	maxErrorBody = 64 << 10
-	maxBody      = 256 << 20
-)
+// maxSmallBody caps the answers that carry no data: a delete's status, a
+// step 1's cursor.
+const maxSmallBody = 1 << 20
 
 // do performs a call with retries, decoding a successful body into out.
+// No wait outlives ctx: a backoff or Retry-After that would end after ctx's
+// deadline is not started, and the call ends at once with an error that
+// matches context.DeadlineExceeded as well as the last attempt's error.
 func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
 	c.stats.add(cl.group, func(s *groupCounts) { s.calls++ })
 	for attempt := 1; ; attempt++ {
@@ -115,7 +143,14 @@ func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
 			}
 			return &RetryError{Attempts: attempt, Err: err}
 		}
+		if err := c.brk.allow(cl.op); err != nil { // no point waiting to be refused
+			return &RetryError{Attempts: attempt, Err: err}
+		}
 		wait := backoff(attempt, c.retry, retryAfter, c.jitter())
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return &RetryError{Attempts: attempt, Err: fmt.Errorf(
+				"%w: %w (not waiting %v for attempt %d)", errDeadlineTooNear, err, wait.Round(time.Millisecond), attempt+1)}
+		}
 		c.stats.add(cl.group, func(s *groupCounts) { s.retries++ })
 		c.log.DebugContext(ctx, "retrying", "op", cl.op, "group", cl.group,
 			"attempt", attempt, "wait", wait, "reason", reason(err))
@@ -125,9 +160,13 @@ func (c *Client) do(ctx context.Context, cl *call, out enveloped) error {
 	}
 }
 
-// attempt is one HTTP exchange. It holds the group slot from before the
-// limiter wait until the body is read, and returns any Retry-After asked.
+// attempt is one HTTP exchange, bounded by the call's timeout. It holds the
+// group slot from before the limiter wait until the body is read, reports
+// the outcome to the breaker, and returns any Retry-After asked.
 func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (time.Duration, error) {
+	if err := c.brk.allow(cl.op); err != nil {
+		return 0, err
+	}
 	g := c.gates[cl.group]
 	if err := g.acquire(ctx); err != nil {
 		return 0, err
@@ -136,27 +175,37 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (t
 	if err := waitLimiter(ctx, c.limiter); err != nil {
 		return 0, err
 	}
+	if err := c.brk.allow(cl.op); err != nil { // it may have opened meanwhile
+		return 0, err
+	}
 	c.stats.add(cl.group, func(s *groupCounts) { s.attempts++ })
-	req, err := c.newRequest(ctx, cl)
+	if cl.timeout <= 0 {
+		cl.timeout = c.requestTimeout
+	}
+	actx, cancel := context.WithTimeout(ctx, cl.timeout)
+	defer cancel()
+	req, err := c.newRequest(actx, cl)
 	if err != nil {
 		return 0, err
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		err = transportError(cl, err)
+		err = c.networkFailure(ctx, actx, cl, transportError(cl, err))
 		c.logAttempt(ctx, cl, n, 0, start, err)
 		return 0, err
 	}
-	body, err := readBody(resp)
-	if err != nil {
-		err = transportError(cl, err)
-		c.logAttempt(ctx, cl, n, resp.StatusCode, start, err)
-		return 0, err
-	}
-	err = checkResponse(cl, resp.StatusCode, body, out)
-	if api, ok := err.(*APIError); ok {
+	err = checkResponse(cl, resp, out, &c.sawJSON)
+	resp.Body.Close()
+	var api *APIError
+	switch {
+	case errors.As(err, &api):
 		api.Message = c.redactMessage(cl, api.Message)
+		c.brk.answered()
+	case err != nil: // reading the body failed (already a transportError)
+		err = c.networkFailure(ctx, actx, cl, err)
+	default:
+		c.brk.answered()
 	}
 	throttled := errors.Is(err, ErrRateLimited)
 	g.answered(throttled)
@@ -195,38 +244,6 @@ func (c *Client) newRequest(ctx context.Context, cl *call) (*http.Request, error
 	return req, nil
 }
 
-// readBody reads a bounded body: 64 KiB of an error answer, 256 MiB of a
-// success. The rest of an error answer is discarded.
-func readBody(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	limit := int64(maxBody)
-	if resp.StatusCode >= 300 {
-		limit = maxErrorBody
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > limit {
-		if resp.StatusCode >= 300 {
-			_, _ = io.CopyN(io.Discard, resp.Body, 1<<20) // let the connection be reused
-			return body[:limit], nil
-		}
-		return nil, fmt.Errorf("response body exceeds %d bytes", limit)
-	}
-	return body, nil
-}
-
-// transportError drops *url.Error's text, which would print the query
-// (emails), and keeps its cause for classification.
-func transportError(cl *call, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return fmt.Errorf("clevertap: %s: %s %s: %w", cl.op, cl.method, cl.path, err)
-}
-
 func (c *Client) logAttempt(ctx context.Context, cl *call, n, status int, start time.Time, err error) {
 	if !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
@@ -240,11 +257,17 @@ func reason(err error) string {
 	if err == nil {
 		return "ok"
 	}
-	for _, s := range []error{ErrUnauthorized, ErrRateLimited, ErrNotReady, ErrServer,
-		ErrNotFound, ErrFilterRejected, ErrCursor, ErrInvalidRequest} {
+	for _, s := range []error{ErrUnauthorized, ErrConfig, ErrUnreachable, ErrRateLimited, ErrNotReady, ErrServer,
+		ErrNotFound, ErrAmbiguous, ErrFilterRejected, ErrCursor, ErrInvalidRequest, ErrTooLarge} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}
 	}
 	return err.Error() // a transport error: op, method, path and cause only
+}
+
+// Account describes the account the client calls, for messages: its id and
+// the API origin (never the passcode).
+func (c *Client) Account() string {
+	return c.creds.accountID + " at " + c.baseURL
 }

@@ -54,7 +54,8 @@ func (c *Client) Delete(ctx context.Context, d DeleteRequest) error {
 	if err != nil {
 		return fmt.Errorf("clevertap: delete: encoding body: %w", err)
 	}
-	cl := &call{op: "delete", group: GroupDelete, method: http.MethodPost, path: "/1/delete/profiles.json", body: body,
-		secret: append(append([]string(nil), d.Identities...), d.GUIDs...)}
+	cl := &call{op: "delete", group: GroupDelete, method: http.MethodPost, path: "/1/delete/profiles.json", body: body, limit: maxSmallBody,
+		timeout: c.requestTimeout,
+		secret:  append(append([]string(nil), d.Identities...), d.GUIDs...)}
 	return c.do(ctx, cl, nil)
 }

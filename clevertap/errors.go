@@ -1,29 +1,40 @@
 package clevertap
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Sentinel errors. Every *APIError matches exactly one of them with
-// errors.Is; transport failures match none (inspect them with errors.Is
-// against syscall or context errors, or with errors.As for net.Error).
+// errors.Is. Transport failures (refused, reset, timed out) match none:
+// inspect them with errors.Is against syscall or context errors, or with
+// errors.As for net.Error. ErrUnreachable is not an *APIError.
 var (
-	// ErrNotFound: no profile matched (every not-found shape CleverTap
-	// uses). Only Client.Profile returns it.
+	// ErrNotFound: CleverTap said no profile matched, in one of the shapes
+	// that count as evidence: HTTP 200 "success" without a record, or a
+	// "fail" answer on HTTP 200, 400 or 404 whose text says the profile does
+	// not exist. Only Client.Profile returns it.
 	ErrNotFound = errors.New("clevertap: not found")
-	// ErrUnauthorized: HTTP or code 401/403. Fatal for a run, never retried.
+	// ErrUnauthorized: HTTP or code 401/403. Run-fatal, never retried.
 	ErrUnauthorized = errors.New("clevertap: unauthorized")
+	// ErrConfig: the base URL, region or path is wrong, so nothing a retry
+	// or a later run can fix: a redirect (never followed), a 404 that is not
+	// a CleverTap answer, or a non-JSON answer from a server that has never
+	// answered this client in JSON. Run-fatal, never retried.
+	ErrConfig = errors.New("clevertap: wrong base URL, region or path")
+	// ErrUnreachable: CleverTap could not be reached: for a while every
+	// attempt failed on the network (refused, reset, timed out, DNS) and
+	// none was answered, so the client's breaker fails calls at once instead
+	// of waiting (see WithBreaker). Run-fatal; a later run can resume. Not an
+	// *APIError.
+	ErrUnreachable = errors.New("clevertap: CleverTap unreachable")
 	// ErrRateLimited: HTTP or code 429, too many concurrent requests.
 	ErrRateLimited = errors.New("clevertap: too many concurrent requests")
-	// ErrInvalidRequest: CleverTap refused the request (400-class), or the
+	// ErrInvalidRequest: CleverTap refused the request (400-class, including
+	// a lookup refused for a reason other than "no such profile"), or the
 	// client refused to send it.
 	ErrInvalidRequest = errors.New("clevertap: invalid request")
 	// ErrServer: a 5xx answer, or an answer the client could not understand.
@@ -38,7 +49,14 @@ var (
 	// ErrAmbiguous: a profile lookup was refused because more than one
 	// profile matches. It is not "not found": the subject exists.
 	ErrAmbiguous = errors.New("clevertap: more than one profile matches")
+	// ErrTooLarge: an answer (a profile, an event page or one event record)
+	// is larger than the client's cap for it. Not retried; raise the cap
+	// (WithMaxProfileBytes, WithMaxEventBytes) if the data is genuine.
+	ErrTooLarge = errors.New("clevertap: answer too large")
 )
+
+// errTooLarge is what a capped read returns when the cap is reached.
+var errTooLarge = errors.New("answer over the cap")
 
 // APIError is a failure CleverTap reported: a non-2xx answer, or HTTP 200
 // with "status":"fail". errors.Is(err, ErrX) tells its class.
@@ -74,7 +92,7 @@ func (e *APIError) class() error {
 	if e.kind != nil {
 		return e.kind
 	}
-	return classify(&call{}, e.HTTPStatus, e.Code, true, e.Message)
+	return classify(&call{}, facts{status: e.HTTPStatus, code: e.Code, fail: true, json: true, everJSON: true, msg: e.Message})
 }
 
 // RetryError is the final error of a call that was attempted more than once
@@ -97,133 +115,6 @@ func (e *RetryError) Unwrap() error { return e.Err }
 // invalidf is a request the client refuses to send.
 func invalidf(op, format string, args ...any) error {
 	return fmt.Errorf("clevertap: %s: %w: %s", op, ErrInvalidRequest, fmt.Sprintf(format, args...))
-}
-
-// envelope is the part of every CleverTap answer that says how it went.
-// Response types embed it so a body is decoded once.
-type envelope struct {
-	Status string          `json:"status"`
-	Code   json.Number     `json:"code"`
-	Error  json.RawMessage `json:"error"`
-}
-
-func (e *envelope) env() *envelope { return e }
-
-type enveloped interface{ env() *envelope }
-
-// checkResponse turns an answer into nil or a typed error; it is the only
-// place failures are classified. A 2xx body is decoded into out, whose
-// embedded envelope must then say "success"; on a cursor page HTTP 202 means
-// "not ready" whatever the body says. body is already bounded by the caller.
-func checkResponse(c *call, status int, body []byte, out enveloped) error {
-	var env *envelope
-	if status >= 200 && status < 300 && !(status == http.StatusAccepted && c.cursor) {
-		if out == nil {
-			out = &envelope{}
-		}
-		reflect.ValueOf(out).Elem().SetZero() // nothing left over from an earlier attempt
-		if err := json.Unmarshal(body, out); err != nil {
-			var bare envelope // a failure whose other fields have odd types
-			if json.Unmarshal(body, &bare) != nil || bare.Status != "fail" {
-				return &APIError{Op: c.op, HTTPStatus: status, Message: "malformed response: " + err.Error(), kind: ErrServer}
-			}
-			env = &bare
-		} else {
-			env = out.env()
-		}
-		switch env.Status {
-		case "success":
-			return nil
-		case "fail":
-		default:
-			return &APIError{Op: c.op, HTTPStatus: status, Message: "unexpected status " + strconv.Quote(clip(env.Status, 40)), kind: ErrServer}
-		}
-	} else {
-		env = &envelope{}
-		if json.Unmarshal(body, env) != nil {
-			env = &envelope{} // not JSON (a proxy's page): keep only the status
-		}
-	}
-	code, _ := strconv.Atoi(env.Code.String())
-	msg := message(env.Error)
-	if msg == "" && (status < 200 || status >= 300) {
-		msg = http.StatusText(status)
-	}
-	kind := classify(c, status, code, env.Status == "fail", msg)
-	return &APIError{Op: c.op, HTTPStatus: status, Code: code, Message: msg, kind: kind}
-}
-
-// classify maps an HTTP status, CleverTap's code and whether the body said
-// "status":"fail" to a sentinel. The call says what a plain refusal means
-// for it: a profile miss, a rejected filter or a refused cursor. Only a
-// profile lookup yields ErrNotFound, and only with a "fail" body, so a
-// wrong base URL answering a bare 404 is not mistaken for "no such person",
-// and a refusal saying several profiles match (CleverTap gives it no code of
-// its own, so this one case is read from the text) is ErrAmbiguous.
-func classify(c *call, status, code int, fail bool, msg string) error {
-	is := func(n int) bool { return status == n || code == n }
-	plain := status == http.StatusOK || status == http.StatusBadRequest
-	switch {
-	case is(http.StatusUnauthorized), is(http.StatusForbidden):
-		return ErrUnauthorized
-	case is(http.StatusTooManyRequests):
-		return ErrRateLimited
-	case status == http.StatusAccepted, code == 2:
-		return ErrNotReady
-	case status >= 500, code >= 500 && code < 600:
-		return ErrServer
-	case c.miss && fail && ambiguous(msg):
-		return ErrAmbiguous
-	case c.miss && fail && (plain || status == http.StatusNotFound):
-		return ErrNotFound
-	case c.filter && plain:
-		return ErrFilterRejected
-	case c.cursor && plain:
-		return ErrCursor
-	}
-	return ErrInvalidRequest
-}
-
-// ambiguous reports whether a lookup's refusal says several profiles match.
-func ambiguous(msg string) bool {
-	m := strings.ToLower(msg)
-	return strings.Contains(m, "more than one") || strings.Contains(m, "multiple profiles")
-}
-
-// maxMessage bounds the error text kept from a body.
-const maxMessage = 300
-
-// message renders CleverTap's "error" field: a string, a JSON-encoded array
-// inside a string ("[\"Invalid event : X\"]"), or any other JSON value.
-func message(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		var buf bytes.Buffer
-		if json.Compact(&buf, raw) != nil {
-			return ""
-		}
-		return clip(buf.String(), maxMessage)
-	}
-	var list []string
-	if t := strings.TrimSpace(s); strings.HasPrefix(t, "[") && json.Unmarshal([]byte(t), &list) == nil {
-		s = strings.Join(list, "; ")
-	}
-	return clip(s, maxMessage)
-}
-
-// clip shortens s to at most n bytes without splitting a rune.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // malformed is a success answer the client cannot use.

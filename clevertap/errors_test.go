@@ -40,49 +40,69 @@ func pageReply(status int, body string) *recorder {
 }
 
 func TestCheckResponseShapes(t *testing.T) {
+	const html = `<html><body>bad gateway for someone@example.com</body></html>`
 	tests := []struct {
 		name         string
 		op           string // key of ops; "page" drives a cursor page
 		status       int
 		body         string
+		warm         bool // the client has had a JSON answer before
 		want         error
 		wantAttempts int // requests to the failing endpoint (client allows 3)
 		wantCode     int
 		wantMsg      string
 	}{
-		{"recorded 401, padded", "delete", 401, `{ "status" : "fail" , "error" : "Account ID is not valid" , "code" : 401 }`, ErrUnauthorized, 1, 401, "Account ID is not valid"},
-		{"200 fail code 401", "profile", 200, `{"status":"fail","error":"Invalid Credentials","code":401}`, ErrUnauthorized, 1, 401, "Invalid Credentials"},
-		{"403 forbidden", "events", 403, `{"status":"fail","error":"Operation not allowed","code":403}`, ErrUnauthorized, 1, 403, "Operation not allowed"},
-		{"429 too many", "delete", 429, `{"status":"fail","error":"Too many concurrent requests","code":429}`, ErrRateLimited, 3, 429, "Too many concurrent requests"},
-		{"429 as a string code in 200", "delete", 200, `{"status":"fail","error":"Too many concurrent requests","code":"429"}`, ErrRateLimited, 3, 429, "Too many concurrent requests"},
-		{"500", "profile", 500, `{"status":"fail","error":"Internal Server Error","code":500}`, ErrServer, 3, 500, "Internal Server Error"},
-		{"503", "events", 503, `{"status":"fail","error":"Service Unavailable","code":503}`, ErrServer, 3, 503, "Service Unavailable"},
-		{"501 is not retried", "delete", 501, `{"status":"fail","error":"Not Implemented","code":501}`, ErrServer, 1, 501, "Not Implemented"},
-		{"502 from a proxy, not JSON", "profile", 502, `<html><body>bad gateway for someone@example.com</body></html>`, ErrServer, 3, 0, "Bad Gateway"},
-		{"error without code", "delete", 400, `{"error":"This target hasn't been completed","status":"fail"}`, ErrInvalidRequest, 1, 0, "This target hasn't been completed"},
-		{"error as JSON array in a string", "events", 200, `{"status":"fail","error":"[\"Invalid event : Uninstalled\"]","code":400}`, ErrInvalidRequest, 1, 400, "Invalid event : Uninstalled"},
-		{"error as an object", "delete", 400, `{"status":"fail","error":{"field":"guid"},"code":400}`, ErrInvalidRequest, 1, 400, `{"field":"guid"}`},
-		{"filter refused with 400", "events+filter", 400, `{"status":"fail","error":"Invalid filter","code":400}`, ErrFilterRejected, 1, 400, "Invalid filter"},
-		{"filter refused with 200", "events+filter", 200, `{"status":"fail","error":"Invalid filter","code":400}`, ErrFilterRejected, 1, 400, "Invalid filter"},
-		{"filter sent, but auth failed", "events+filter", 401, `{"status":"fail","error":"Invalid Credentials","code":401}`, ErrUnauthorized, 1, 401, "Invalid Credentials"},
-		{"202 code 2 on a page", "page", 202, `{"status":"fail","error":"Request still in progress, please retry later","code":2}`, ErrNotReady, 3, 2, "Request still in progress, please retry later"},
-		{"200 code 2 on a page", "page", 200, `{"status":"fail","error":"Request still in progress, please retry later","code":2}`, ErrNotReady, 3, 2, "Request still in progress, please retry later"},
-		{"invalid cursor", "page", 200, `{"status":"fail","error":"Invalid cursor","code":400}`, ErrCursor, 1, 400, "Invalid cursor"},
-		{"incorrect usage", "page", 400, `{"status":"fail","error":"Incorrect Usage","code":400}`, ErrCursor, 1, 400, "Incorrect Usage"},
-		{"profile 404", "profile", 404, `{"status":"fail","error":"Profile not found","code":404}`, ErrNotFound, 1, 404, "Profile not found"},
-		{"profile 200 fail", "profile", 200, `{"status":"fail","error":"Profile not found","code":404}`, ErrNotFound, 1, 404, "Profile not found"},
-		{"profile 400 fail", "profile", 400, `{"status":"fail","error":"No such user","code":400}`, ErrNotFound, 1, 400, "No such user"},
-		{"profile fail with record of odd type", "profile", 200, `{"status":"fail","error":"x","code":404,"record":"none"}`, ErrNotFound, 1, 404, "x"},
-		{"200 not JSON", "profile", 200, `<html>maintenance</html>`, ErrServer, 1, 0, ""},
-		{"200 unexpected status", "delete", 200, `{"status":"partial"}`, ErrServer, 1, 0, ""},
-		{"200 fail with nothing else", "delete", 200, `{"status":"fail"}`, ErrInvalidRequest, 1, 0, ""},
-		{"profile 404 without a fail body", "profile", 404, `<html>no such path</html>`, ErrInvalidRequest, 1, 0, "Not Found"},
-		{"delete 404 is not a miss", "delete", 404, `{"status":"fail","error":"Not found","code":404}`, ErrInvalidRequest, 1, 404, "Not found"},
-		{"delete 202 accepted is success", "delete", 202, `{"status":"success"}`, nil, 1, 0, ""},
-		{"profile 202 code 2", "profile", 202, `{"status":"fail","error":"Request still in progress, please retry later","code":2}`, ErrNotReady, 3, 2, ""},
-		{"page 202 with a success body", "page", 202, `{"status":"success"}`, ErrNotReady, 3, 0, ""},
-		{"error body over 64 KiB", "profile", 500, `{"status":"fail","code":500,"error":"` + strings.Repeat("x", 70<<10) + `"}`, ErrServer, 3, 0, "Internal Server Error"},
-		{"405", "delete", 405, `{"status":"fail","error":"Method not allowed","code":405}`, ErrInvalidRequest, 1, 405, "Method not allowed"},
+		{"recorded 401, padded", "delete", 401, `{ "status" : "fail" , "error" : "Account ID is not valid" , "code" : 401 }`, false, ErrUnauthorized, 1, 401, "Account ID is not valid"},
+		{"200 fail code 401", "profile", 200, `{"status":"fail","error":"Invalid Credentials","code":401}`, false, ErrUnauthorized, 1, 401, "Invalid Credentials"},
+		{"403 forbidden", "events", 403, `{"status":"fail","error":"Operation not allowed","code":403}`, false, ErrUnauthorized, 1, 403, "Operation not allowed"},
+		{"401 from a proxy, not JSON", "profile", 401, html, false, ErrUnauthorized, 1, 0, "Unauthorized"},
+		{"429 too many", "delete", 429, `{"status":"fail","error":"Too many concurrent requests","code":429}`, false, ErrRateLimited, 3, 429, "Too many concurrent requests"},
+		{"429 as a string code in 200", "delete", 200, `{"status":"fail","error":"Too many concurrent requests","code":"429"}`, false, ErrRateLimited, 3, 429, "Too many concurrent requests"},
+		{"500", "profile", 500, `{"status":"fail","error":"Internal Server Error","code":500}`, false, ErrServer, 3, 500, "Internal Server Error"},
+		{"503", "events", 503, `{"status":"fail","error":"Service Unavailable","code":503}`, false, ErrServer, 3, 503, "Service Unavailable"},
+		{"501 is not retried", "delete", 501, `{"status":"fail","error":"Not Implemented","code":501}`, false, ErrServer, 1, 501, "Not Implemented"},
+		{"502 from a proxy after JSON answers", "profile", 502, html, true, ErrServer, 3, 0, "Bad Gateway"},
+		{"502 page from a server that never answered JSON", "profile", 502, html, false, ErrConfig, 1, 0, ""},
+		{"error without code", "delete", 400, `{"error":"This target hasn't been completed","status":"fail"}`, false, ErrInvalidRequest, 1, 0, "This target hasn't been completed"},
+		{"code as a word", "delete", 400, `{"status":"fail","error":"bad","code":"oops"}`, false, ErrInvalidRequest, 1, 0, "bad"},
+		{"error as JSON array in a string", "events", 200, `{"status":"fail","error":"[\"Invalid event : Uninstalled\"]","code":400}`, false, ErrInvalidRequest, 1, 400, "Invalid event : Uninstalled"},
+		{"error as an object", "delete", 400, `{"status":"fail","error":{"field":"guid"},"code":400}`, false, ErrInvalidRequest, 1, 400, `{"field":"guid"}`},
+		{"filter refused with 400", "events+filter", 400, `{"status":"fail","error":"Invalid filter","code":400}`, false, ErrFilterRejected, 1, 400, "Invalid filter"},
+		{"filter refused with 200", "events+filter", 200, `{"status":"fail","error":"Invalid filter","code":400}`, false, ErrFilterRejected, 1, 400, "Invalid filter"},
+		{"filter sent, but auth failed", "events+filter", 401, `{"status":"fail","error":"Invalid Credentials","code":401}`, false, ErrUnauthorized, 1, 401, "Invalid Credentials"},
+		{"step 1 pending, empty 202", "events", 202, ``, false, ErrNotReady, 3, 0, "Accepted"},
+		{"step 1 pending, 202 with a body", "events", 202, `{"status":"success","cursor":"c1"}`, false, ErrNotReady, 3, 0, "Accepted"},
+		{"202 code 2 on a page", "page", 202, `{"status":"fail","error":"Request still in progress, please retry later","code":2}`, false, ErrNotReady, 3, 2, "Request still in progress, please retry later"},
+		{"200 code 2 on a page", "page", 200, `{"status":"fail","error":"Request still in progress, please retry later","code":2}`, false, ErrNotReady, 3, 2, "Request still in progress, please retry later"},
+		{"code 2 as a string", "page", 200, `{"status":"fail","error":"Request still in progress, please retry later","code":"2"}`, false, ErrNotReady, 3, 2, ""},
+		{"invalid cursor", "page", 200, `{"status":"fail","error":"Invalid cursor","code":400}`, false, ErrCursor, 1, 400, "Invalid cursor"},
+		{"incorrect usage", "page", 400, `{"status":"fail","error":"Incorrect Usage","code":400}`, false, ErrCursor, 1, 400, "Incorrect Usage"},
+		{"profile 404 not found", "profile", 404, `{"status":"fail","error":"Profile not found","code":404}`, false, ErrNotFound, 1, 404, "Profile not found"},
+		{"profile 200 fail not found", "profile", 200, `{"status":"fail","error":"Profile not found","code":404}`, false, ErrNotFound, 1, 404, "Profile not found"},
+		{"profile 400 no such user", "profile", 400, `{"status":"fail","error":"No such user","code":400}`, false, ErrNotFound, 1, 400, "No such user"},
+		{"profile 400 does not exist, string code", "profile", 400, `{"status":"fail","error":"User does not exist","code":"400"}`, false, ErrNotFound, 1, 400, "User does not exist"},
+		{"profile fail with record of odd type", "profile", 200, `{"status":"fail","error":"profile not found","code":404,"record":"none"}`, false, ErrNotFound, 1, 404, "profile not found"},
+		{"profile refused for another reason", "profile", 400, `{"status":"fail","error":"Rate plan does not allow lookups","code":400}`, false, ErrInvalidRequest, 1, 400, "Rate plan does not allow lookups"},
+		{"profile refused without a reason", "profile", 200, `{"status":"fail","code":400}`, false, ErrInvalidRequest, 1, 400, ""},
+		{"profile 404 from a router: bare Not found", "profile", 404, `{"status":"fail","error":"Not found","code":404}`, false, ErrInvalidRequest, 1, 404, "Not found"},
+		{"profile 404 not-found text on 500", "profile", 500, `{"status":"fail","error":"Profile not found","code":500}`, false, ErrServer, 3, 500, "Profile not found"},
+		{"profile 404 with an HTML body", "profile", 404, `<html>no such path</html>`, true, ErrConfig, 1, 0, ""},
+		{"profile 404 with an empty body", "profile", 404, ``, true, ErrConfig, 1, 0, ""},
+		{"profile 404 JSON that is not a fail answer", "profile", 404, `{"message":"Not Found"}`, true, ErrConfig, 1, 0, ""},
+		{"delete 404 is not a miss", "delete", 404, `{"status":"fail","error":"Not found","code":404}`, false, ErrInvalidRequest, 1, 404, "Not found"},
+		{"delete 404 HTML", "delete", 404, html, true, ErrConfig, 1, 0, ""},
+		{"200 not JSON after JSON answers", "profile", 200, `<html>maintenance</html>`, true, ErrServer, 1, 0, ""},
+		{"200 not JSON, never JSON before", "profile", 200, `<html>maintenance</html>`, false, ErrConfig, 1, 0, ""},
+		{"200 unexpected status", "delete", 200, `{"status":"partial"}`, false, ErrServer, 1, 0, ""},
+		{"200 fail with nothing else", "delete", 200, `{"status":"fail"}`, false, ErrInvalidRequest, 1, 0, ""},
+		{"delete 202 accepted is success", "delete", 202, `{"status":"success"}`, false, nil, 1, 0, ""},
+		{"profile 202 code 2", "profile", 202, `{"status":"fail","error":"Request still in progress, please retry later","code":2}`, false, ErrNotReady, 3, 2, ""},
+		{"page 202 with a success body", "page", 202, `{"status":"success"}`, false, ErrNotReady, 3, 0, ""},
+		{"error body over 64 KiB", "profile", 500, `{"status":"fail","code":500,"error":"` + strings.Repeat("x", 70<<10) + `"}`, true, ErrServer, 3, 0, "Internal Server Error"},
+		{"405", "delete", 405, `{"status":"fail","error":"Method not allowed","code":405}`, false, ErrInvalidRequest, 1, 405, "Method not allowed"},
+		{"302 redirect", "profile", 302, ``, false, ErrConfig, 1, 0, "redirect to host elsewhere.example.net, not followed"},
+		{"307 redirect on a delete", "delete", 307, ``, true, ErrConfig, 1, 0, "redirect to host elsewhere.example.net, not followed"},
+		{"301 redirect on a page", "page", 301, ``, true, ErrConfig, 1, 0, "redirect to host elsewhere.example.net, not followed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,6 +114,7 @@ func TestCheckResponseShapes(t *testing.T) {
 				rec = reply(tt.status, tt.body)
 			}
 			c := setup(t, rec)
+			c.sawJSON.Store(tt.warm)
 			err := run(t.Context(), c)
 			if tt.want == nil {
 				if err != nil || len(rec.requests()) != tt.wantAttempts {
@@ -112,7 +133,12 @@ func TestCheckResponseShapes(t *testing.T) {
 			if api.HTTPStatus != tt.status || api.Code != tt.wantCode {
 				t.Errorf("HTTPStatus, Code = %d, %d; want %d, %d", api.HTTPStatus, api.Code, tt.status, tt.wantCode)
 			}
-			if tt.wantMsg != "" && api.Message != tt.wantMsg {
+			if strings.Contains(err.Error(), "someone") {
+				t.Errorf("error %q repeats the email", err)
+			}
+			if tt.want == ErrConfig && !strings.Contains(api.Message, tt.wantMsg) {
+				t.Errorf("Message = %q, want it to contain %q", api.Message, tt.wantMsg)
+			} else if tt.want != ErrConfig && tt.wantMsg != "" && api.Message != tt.wantMsg {
 				t.Errorf("Message = %q, want %q", api.Message, tt.wantMsg)
 			}
 			attempts := len(rec.requests())

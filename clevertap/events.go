@@ -79,6 +79,14 @@ func (q EventQuery) validate() error {
 	return nil
 }
 
+// stepOneFlags choose what each exported record's profile carries.
+// events=false leaves out the profile's lifetime event summary, about three
+// quarters of a record that nothing here reads; profile=true keeps the
+// profile's properties, whose email lets a caller filter records when
+// CleverTap ignores the profile filter. app (device fields) stays at its
+// default, false.
+const stepOneFlags = "&events=false&profile=true"
+
 // openEvents is step 1: post the CQL query, get the first cursor.
 func (c *Client) openEvents(ctx context.Context, q EventQuery) (string, error) {
 	if err := q.validate(); err != nil {
@@ -93,8 +101,8 @@ func (c *Client) openEvents(ctx context.Context, q EventQuery) (string, error) {
 		Cursor string `json:"cursor"`
 	}
 	cl := &call{op: "events", group: GroupEvents, method: http.MethodPost, path: "/1/events.json",
-		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)), body: body, filter: q.FilterEmail != "",
-		secret: []string{q.FilterEmail}}
+		query: "batch_size=" + strconv.Itoa(orDefault(q.BatchSize, MaxBatchSize)) + stepOneFlags, body: body, filter: q.FilterEmail != "",
+		secret: []string{q.FilterEmail}, limit: maxSmallBody, timeout: c.requestTimeout, pending: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return "", err
 	}
@@ -111,19 +119,17 @@ func (c *Client) eventsPage(ctx context.Context, cursor string) ([]EventRecord, 
 	if !queryable(cursor) {
 		return nil, "", fmt.Errorf("clevertap: %s: %w: cursor holds bytes that cannot travel in a URL query", op, ErrCursor)
 	}
-	var resp eventsPageResponse
+	resp := newPageResponse(c.tz, c.maxRecord, c.maxPage)
 	cl := &call{op: op, group: GroupEvents, method: http.MethodGet, path: "/1/events.json",
-		query: "cursor=" + cursor, secret: []string{cursor}, cursor: true}
-	if err := c.do(ctx, cl, &resp); err != nil {
+		query: "cursor=" + cursor, secret: []string{cursor}, limit: c.maxPage, timeout: c.pageTimeout,
+		cursor: true, pending: true}
+	if err := c.do(ctx, cl, resp); err != nil {
 		return nil, "", err
 	}
-	page := make([]EventRecord, len(resp.Records))
-	for i := range resp.Records {
-		if err := resp.Records[i].record(&page[i], c.tz); err != nil {
-			return nil, "", malformed(op, "record %d: %v", i, err)
-		}
+	if resp.bad != nil {
+		return nil, "", malformed(op, "%v", resp.bad)
 	}
-	return page, resp.NextCursor, nil
+	return resp.Records, resp.NextCursor, nil
 }
 
 // orDefault returns n, or def when n is 0.
@@ -143,12 +149,6 @@ func queryable(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-type eventsPageResponse struct {
-	envelope
-	NextCursor string      `json:"next_cursor"`
-	Records    []eventJSON `json:"records"` // absent on an empty range
 }
 
 // cql is the step-1 body.

@@ -65,7 +65,7 @@ func TestEventsFollowsCursorsByteForByte(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("%d requests, want step 1 and 3 pages", len(got))
 	}
-	if got[0].Method != "POST" || got[0].Path != "/1/events.json" || got[0].RawQuery != "batch_size=46" {
+	if got[0].Method != "POST" || got[0].Path != "/1/events.json" || got[0].RawQuery != "batch_size=46&events=false&profile=true" {
 		t.Errorf("step 1 was %s %s?%s", got[0].Method, got[0].Path, got[0].RawQuery)
 	}
 	var body map[string]any
@@ -90,8 +90,8 @@ func TestEventsFilterByEmail(t *testing.T) {
 	r := rec.requests()[0]
 	want := `{"event_name":"App Launched","from":20251231,"to":20260101,` +
 		`"common_profile_properties":{"profile_fields":[{"name":"Email","operator":"equals","value":"a+b@x.com"}]}}`
-	if r.Body != want || r.RawQuery != "batch_size=5000" {
-		t.Errorf("step 1 ?%s body\n%s\nwant ?batch_size=5000 body\n%s", r.RawQuery, r.Body, want)
+	if r.Body != want || r.RawQuery != "batch_size=5000&events=false&profile=true" {
+		t.Errorf("step 1 ?%s body\n%s\nwant ?batch_size=5000&events=false&profile=true body\n%s", r.RawQuery, r.Body, want)
 	}
 }
 

@@ -80,14 +80,18 @@ func ExamplePasscode() {
 	// [REDACTED] [REDACTED]
 }
 
-func ExampleQuota_PerGroup() {
-	fmt.Println(clevertap.Quota{}.PerGroup())
+func ExampleQuota() {
+	q := clevertap.DefaultQuota()
+	q.RPS = 10
+	fmt.Println(q.Validate(), q.PerGroup(), q.PerSecond())
 	fmt.Println(clevertap.Quota{Concurrency: 3, Share: 1}.PerGroup())
 	fmt.Println(clevertap.Quota{Concurrency: 1, Share: 0.5}.PerGroup())
+	fmt.Println(clevertap.Quota{Concurrency: 3, Share: 0, RPS: 5}.Validate())
 	// Output:
-	// 2
+	// <nil> 2 7.5
 	// 3
 	// 1
+	// clevertap: quota share 0 is outside (0, 1]
 }
 
 func ExampleDateOf() {

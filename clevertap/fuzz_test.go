@@ -2,6 +2,7 @@ package clevertap
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -18,16 +19,21 @@ func FuzzCheckResponse(f *testing.F) {
 	} {
 		f.Add(200, s, uint8(0))
 		f.Add(404, s, uint8(1))
+		f.Add(302, s, uint8(16))
+		f.Add(202, s, uint8(8))
 	}
 	f.Fuzz(func(t *testing.T, status int, body string, flags uint8) {
 		if status < 100 || status > 599 {
 			return
 		}
-		cl := &call{op: "fuzz", miss: flags&1 != 0, filter: flags&2 != 0, cursor: flags&4 != 0}
+		cl := &call{op: "fuzz", miss: flags&1 != 0, filter: flags&2 != 0, cursor: flags&4 != 0, pending: flags&8 != 0,
+			limit: 1 << 20}
+		var sawJSON atomic.Bool
+		sawJSON.Store(flags&16 != 0)
 		var prof profileResponse
-		var page eventsPageResponse
-		for _, out := range []enveloped{&prof, &page, nil} {
-			err := checkResponse(cl, status, []byte(body), out)
+		page := newPageResponse(time.UTC, 1<<10, 1<<20)
+		for _, out := range []enveloped{&prof, page, nil} {
+			err := checkResponse(cl, answer(status, body), out, &sawJSON)
 			if err == nil {
 				if status < 200 || status >= 300 {
 					t.Fatalf("HTTP %d accepted", status)
@@ -38,10 +44,6 @@ func FuzzCheckResponse(f *testing.F) {
 			if !errors.As(err, &api) || len(matching(err)) != 1 {
 				t.Fatalf("HTTP %d %q: %v matches %v", status, body, err, matching(err))
 			}
-		}
-		for i := range page.Records {
-			var r EventRecord
-			_ = page.Records[i].record(&r, time.UTC)
 		}
 	})
 }

@@ -18,8 +18,43 @@ const (
 	DefaultMaxAttempts = 8
 	DefaultBaseDelay   = 250 * time.Millisecond
 	DefaultMaxDelay    = 30 * time.Second
-	DefaultTimeout     = 60 * time.Second // whole request, default HTTP client
 	DefaultDialTimeout = 10 * time.Second
+
+	// DefaultRequestTimeout bounds one attempt of a profile lookup, a delete
+	// or an export's step 1, from sending the request to the last byte of
+	// the answer. These answers are small; CleverTap answers them in well
+	// under a second when it answers at all.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultPageTimeout bounds one attempt of an event page. A 5000-record
+	// page is a few MiB with events=false (2.6 MiB for the simulator's
+	// realistic records, 9.8 MiB with the event summary of 20 event names),
+	// and CleverTap may have to assemble it first: public extractors poll a
+	// pending page for up to 2 minutes (40 tries 3 s apart). Two minutes
+	// lets such a page arrive at well under 1 Mbit/s, while a server that
+	// accepted the connection and went silent costs at most 2 minutes per
+	// attempt.
+	DefaultPageTimeout = 2 * time.Minute
+
+	// DefaultBreakerWindow and DefaultBreakerMinFailures: the client stops
+	// trying (ErrUnreachable) once at least 5 attempts in a row failed on
+	// the network and none was answered in the last 2 minutes.
+	DefaultBreakerWindow      = 2 * time.Minute
+	DefaultBreakerMinFailures = 5
+
+	// DefaultMaxProfileBytes caps one profile answer. A real profile is a
+	// few KiB (the event summary grows with the number of event names, 50
+	// devices at most); 8 MiB leaves room for very large custom properties
+	// and still bounds what one lookup can make the process hold.
+	DefaultMaxProfileBytes = 8 << 20
+
+	// DefaultMaxEventRecordBytes caps one record of an event page, and
+	// DefaultMaxEventPageBytes a whole page. With events=false a record is
+	// about 0.5 KiB (profile fields, event and session properties), so a
+	// 5000-record page is a few MiB; the caps leave room for large custom
+	// properties. A page over its cap is better fetched with a smaller
+	// EventQuery.BatchSize than with a higher cap.
+	DefaultMaxEventRecordBytes = 1 << 20
+	DefaultMaxEventPageBytes   = 128 << 20
 )
 
 // Option configures a Client. Each option checks its input.
@@ -38,8 +73,10 @@ func WithRegion(r Region) Option {
 }
 
 // WithBaseURL sends requests to base instead of a region host, e.g. the
-// simulator. It must be https, or plain http on a loopback host, with no
-// query, fragment or user info; a path prefix is kept.
+// simulator. base must be an origin: https (or plain http on a loopback
+// host), a host and an optional port, with no path (a trailing "/" is
+// allowed), query, fragment or user info. The client adds /1/… itself, so
+// a path would only ever produce wrong URLs.
 func WithBaseURL(base string) Option {
 	return func(c *Client) error {
 		u, err := url.Parse(base)
@@ -49,8 +86,10 @@ func WithBaseURL(base string) Option {
 		switch {
 		case u.Host == "":
 			return fmt.Errorf("clevertap: base URL %q has no host", base)
-		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 			return errors.New("clevertap: base URL must not carry user info, a query or a fragment")
+		case u.Path != "" && u.Path != "/" || u.Opaque != "":
+			return fmt.Errorf("clevertap: base URL %q: base URL must be an origin such as https://eu1.api.clevertap.com (no path): the client adds /1/...", base)
 		case u.Scheme == "https":
 		case u.Scheme == "http" && isLoopback(u.Hostname()):
 		case u.Scheme == "http":
@@ -58,7 +97,7 @@ func WithBaseURL(base string) Option {
 		default:
 			return fmt.Errorf("clevertap: base URL %q: scheme must be https", base)
 		}
-		c.baseURL = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+		c.baseURL = u.Scheme + "://" + u.Host
 		return nil
 	}
 }
@@ -110,14 +149,46 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithQuota sets the share of CleverTap's concurrency limit to use.
+// WithQuota sets CleverTap's limits and the share of them to use (see
+// Quota); q must be valid, zero fields are not defaulted. The client caps
+// in-flight requests per group at q.PerGroup(). It does not build a rate
+// limiter from q.RPS: pass one built from q.PerSecond() with
+// WithRateLimiter.
 func WithQuota(q Quota) Option {
 	return func(c *Client) error {
-		q = q.withDefaults()
-		if err := q.validate(); err != nil {
+		if err := q.Validate(); err != nil {
 			return err
 		}
 		c.quota = q
+		return nil
+	}
+}
+
+// WithMaxProfileBytes caps the size of a profile answer (default 8 MiB). A
+// larger answer is not read further and fails with ErrTooLarge.
+func WithMaxProfileBytes(n int64) Option {
+	return func(c *Client) error {
+		if n < 1<<10 {
+			return fmt.Errorf("clevertap: max profile bytes %d is below 1 KiB", n)
+		}
+		c.maxProfile = n
+		return nil
+	}
+}
+
+// WithMaxEventBytes caps one record of an event page (default 1 MiB) and a
+// whole page (default 128 MiB). Pages are decoded as a stream, record by
+// record, so no more than about these many bytes are read or held; an
+// answer over a cap fails with ErrTooLarge.
+func WithMaxEventBytes(record, page int64) Option {
+	return func(c *Client) error {
+		switch {
+		case record < 1<<10:
+			return fmt.Errorf("clevertap: max event record bytes %d is below 1 KiB", record)
+		case page < record:
+			return fmt.Errorf("clevertap: max event page bytes %d is below the record cap %d", page, record)
+		}
+		c.maxRecord, c.maxPage = record, page
 		return nil
 	}
 }
@@ -142,6 +213,54 @@ func WithRetry(p RetryPolicy) Option {
 			return err
 		}
 		c.retry = p
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds every attempt of a profile lookup, a delete and
+// an export's step 1 (default 30 s), from sending the request to reading the
+// whole answer. An attempt that times out is retried like a transport
+// timeout and counts towards the breaker. Event pages have their own,
+// longer timeout (WithPageTimeout). A caller's http.Client Timeout, if any,
+// applies as well.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("clevertap: request timeout %v is not positive", d)
+		}
+		c.requestTimeout = d
+		return nil
+	}
+}
+
+// WithPageTimeout bounds every attempt of an event page (default 2 min; see
+// DefaultPageTimeout for why pages get longer than other calls).
+func WithPageTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("clevertap: page timeout %v is not positive", d)
+		}
+		c.pageTimeout = d
+		return nil
+	}
+}
+
+// WithBreaker sets when the client stops trying: once at least minFailures
+// attempts in a row failed on the network (refused, reset, timed out, DNS)
+// and no attempt was answered within window, every call fails at once with
+// ErrUnreachable for one window; then attempts are let through again and
+// the first answer closes the breaker. Defaults: 2 minutes and 5.
+// WithBreaker(0, 0) disables it.
+func WithBreaker(window time.Duration, minFailures int) Option {
+	return func(c *Client) error {
+		switch {
+		case window == 0 && minFailures == 0:
+			c.brk = nil
+		case window <= 0 || minFailures < 1:
+			return fmt.Errorf("clevertap: breaker window %v and minimum %d must both be positive (or both 0 to disable it)", window, minFailures)
+		default:
+			c.brk = &breaker{window: window, min: minFailures}
+		}
 		return nil
 	}
 }
@@ -171,14 +290,16 @@ func WithTimezone(loc *time.Location) Option {
 	}
 }
 
-// defaultHTTPClient has bounded timeouts and enough idle connections for
-// every group's in-flight cap.
+// defaultHTTPClient has bounded dial and TLS handshake times and enough
+// idle connections for every group's in-flight cap. It has no overall
+// Timeout: each attempt is bounded by the client's per-attempt timeout
+// (WithRequestTimeout, WithPageTimeout).
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = DefaultDialTimeout
 	t.MaxIdleConnsPerHost = 16
-	return noRedirects(&http.Client{Transport: t, Timeout: DefaultTimeout})
+	return noRedirects(&http.Client{Transport: t})
 }
 
 func noRedirects(hc *http.Client) *http.Client {

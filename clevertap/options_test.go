@@ -24,6 +24,8 @@ func TestRegionBaseURL(t *testing.T) {
 		{"sg1", "https://sg1.api.clevertap.com"},
 		{"aps3", "https://aps3.api.clevertap.com"},
 		{"mec1", "https://mec1.api.clevertap.com"},
+		{"sk1", "https://sk1.api.clevertap.com"},
+		{"SK1", "https://sk1.api.clevertap.com"},
 	}
 	for _, tt := range tests {
 		r, err := ParseRegion(tt.in)
@@ -35,7 +37,7 @@ func TestRegionBaseURL(t *testing.T) {
 			t.Errorf("ParseRegion(%q).BaseURL() = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "eu", "sk1", "india"} {
+	for _, bad := range []string{"", "eu", "sk2", "india"} {
 		if r, err := ParseRegion(bad); err == nil {
 			t.Errorf("ParseRegion(%q) = %q, want an error", bad, r)
 		}
@@ -62,15 +64,26 @@ func TestNewClientValidatesOptions(t *testing.T) {
 		{"no host", []Option{creds, WithBaseURL("https://")}},
 		{"query in base URL", []Option{creds, WithBaseURL("https://example.com/?x=1")}},
 		{"user info in base URL", []Option{creds, WithBaseURL("https://u:p@example.com")}},
+		{"empty query in base URL", []Option{creds, WithBaseURL("https://example.com/?")}},
+		{"fragment in base URL", []Option{creds, WithBaseURL("https://example.com/#x")}},
 		{"nil HTTP client", []Option{creds, WithHTTPClient(nil)}},
-		{"negative concurrency", []Option{creds, WithQuota(Quota{Concurrency: -1})}},
-		{"share above 1", []Option{creds, WithQuota(Quota{Share: 1.5})}},
-		{"negative share", []Option{creds, WithQuota(Quota{Share: -0.5})}},
+		{"zero quota", []Option{creds, WithQuota(Quota{})}},
+		{"negative concurrency", []Option{creds, WithQuota(Quota{Concurrency: -1, Share: 0.5})}},
+		{"share above 1", []Option{creds, WithQuota(Quota{Concurrency: 3, Share: 1.5})}},
+		{"share of 0 with a rate", []Option{creds, WithQuota(Quota{Concurrency: 3, Share: 0, RPS: 5})}},
 		{"negative attempts", []Option{creds, WithRetry(RetryPolicy{MaxAttempts: -1})}},
 		{"max delay below base", []Option{creds, WithRetry(RetryPolicy{BaseDelay: time.Minute, MaxDelay: time.Second})}},
 		{"nil limiter", []Option{creds, WithRateLimiter(nil)}},
 		{"nil logger", []Option{creds, WithLogger(nil)}},
 		{"nil timezone", []Option{creds, WithTimezone(nil)}},
+		{"zero request timeout", []Option{creds, WithRequestTimeout(0)}},
+		{"negative page timeout", []Option{creds, WithPageTimeout(-time.Second)}},
+		{"breaker without a minimum", []Option{creds, WithBreaker(time.Minute, 0)}},
+		{"breaker without a window", []Option{creds, WithBreaker(0, 5)}},
+		{"profile cap below 1 KiB", []Option{creds, WithMaxProfileBytes(512)}},
+		{"negative profile cap", []Option{creds, WithMaxProfileBytes(-1)}},
+		{"record cap below 1 KiB", []Option{creds, WithMaxEventBytes(100, 1<<20)}},
+		{"page cap below the record cap", []Option{creds, WithMaxEventBytes(1<<20, 1<<10)}},
 	}
 	for _, tt := range tests {
 		if c, err := NewClient(tt.opts...); err == nil {
@@ -90,7 +103,7 @@ func TestNewClientAcceptsGoodOptions(t *testing.T) {
 		{"loopback http", WithBaseURL("http://127.0.0.1:8080/"), "http://127.0.0.1:8080"},
 		{"localhost http", WithBaseURL("http://localhost:9"), "http://localhost:9"},
 		{"IPv6 loopback", WithBaseURL("http://[::1]:9"), "http://[::1]:9"},
-		{"https with a path prefix", WithBaseURL("https://proxy.example.com/ct/"), "https://proxy.example.com/ct"},
+		{"https with a port and a trailing slash", WithBaseURL("https://proxy.example.com:8443/"), "https://proxy.example.com:8443"},
 	}
 	for _, tt := range tests {
 		opts := []Option{WithCredentials("ACC", "pc")}
@@ -108,6 +121,22 @@ func TestNewClientAcceptsGoodOptions(t *testing.T) {
 	}
 }
 
+func TestBaseURLMustBeAnOrigin(t *testing.T) {
+	for _, base := range []string{
+		"http://127.0.0.1:8080/v1", "https://eu1.api.clevertap.com/1", "https://eu1.api.clevertap.com/1/",
+		"https://proxy.example.com/ct/", "http://localhost:9//", "https:eu1.api.clevertap.com",
+	} {
+		_, err := NewClient(WithCredentials("ACC", "pc"), WithBaseURL(base))
+		if err == nil {
+			t.Errorf("WithBaseURL(%q) accepted a path", base)
+			continue
+		}
+		if want := "base URL must be an origin such as https://eu1.api.clevertap.com (no path): the client adds /1/..."; !strings.Contains(err.Error(), want) && !strings.Contains(err.Error(), "no host") {
+			t.Errorf("WithBaseURL(%q) = %v, want it to say %q", base, err, want)
+		}
+	}
+}
+
 func TestWithHTTPClientDoesNotMutateTheCallersClient(t *testing.T) {
 	hc := &http.Client{Timeout: 5 * time.Second}
 	c := mustClient(t, WithCredentials("ACC", "pc"), WithHTTPClient(hc))
@@ -121,11 +150,20 @@ func TestWithHTTPClientDoesNotMutateTheCallersClient(t *testing.T) {
 
 func TestDefaultHTTPClientHasTimeouts(t *testing.T) {
 	c := mustClient(t, WithCredentials("ACC", "pc"))
-	if c.hc.Timeout != DefaultTimeout {
-		t.Errorf("default timeout %v, want %v", c.hc.Timeout, DefaultTimeout)
+	if c.hc.Timeout != 0 {
+		t.Errorf("default HTTP client timeout %v, want none: the per-attempt timeouts bound each attempt", c.hc.Timeout)
+	}
+	if c.requestTimeout != DefaultRequestTimeout || c.pageTimeout != DefaultPageTimeout {
+		t.Errorf("timeouts %v and %v, want %v and %v", c.requestTimeout, c.pageTimeout, DefaultRequestTimeout, DefaultPageTimeout)
 	}
 	if tr, ok := c.hc.Transport.(*http.Transport); !ok || tr.TLSHandshakeTimeout != DefaultDialTimeout {
 		t.Errorf("default transport %T lacks the TLS handshake timeout", c.hc.Transport)
+	}
+	if c.brk == nil || c.brk.window != DefaultBreakerWindow || c.brk.min != DefaultBreakerMinFailures {
+		t.Errorf("default breaker %+v", c.brk)
+	}
+	if d := mustClient(t, WithCredentials("ACC", "pc"), WithBreaker(0, 0)); d.brk != nil {
+		t.Error("WithBreaker(0, 0) left the breaker on")
 	}
 }
 
@@ -211,8 +249,9 @@ func TestRedirectsAreRefusedSoThePasscodeStaysHome(t *testing.T) {
 		}}, opts...)
 		_, err := c.Profile(t.Context(), ByIdentity, "u-1")
 		var api *APIError
-		if !errors.Is(err, ErrInvalidRequest) || !errors.As(err, &api) || api.HTTPStatus != http.StatusFound {
-			t.Errorf("err = %v, want ErrInvalidRequest for the 302", err)
+		if !errors.Is(err, ErrConfig) || !errors.As(err, &api) || api.HTTPStatus != http.StatusFound ||
+			!strings.Contains(api.Message, "redirect to host 127.0.0.1") {
+			t.Errorf("err = %v, want ErrConfig naming the host of the 302", err)
 		}
 	}
 	if n := len(elsewhere.requests()); n != 0 {

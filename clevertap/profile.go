@@ -1,7 +1,6 @@
 package clevertap
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // LookupKey is the query key of a single-profile lookup.
@@ -23,6 +21,11 @@ const (
 )
 
 // Profile is one CleverTap user profile as GET /1/profile.json returns it.
+// Fields CleverTap did not send are empty: a record may lack identity,
+// email and name. When the record has no top-level email or events but its
+// platformInfo entries carry them (a shape seen in profiles.json output),
+// Email is the first device's email and Events merges the devices'
+// summaries; Phone likewise falls back to the first device's phone.
 type Profile struct {
 	Identity, Email, Name, Phone string
 	ProfileData                  json.RawMessage         // as received (may be nil)
@@ -40,6 +43,8 @@ type EventSummary struct {
 // Device is one entry of a profile's platformInfo.
 type Device struct {
 	Platform, ObjectID, OSVersion, AppVersion, Make, Model, PushToken string
+	Phone                                                             string    // sent as a string or a JSON number
+	LastSeen                                                          time.Time // "ls", epoch seconds, as UTC; zero when absent
 }
 
 // ObjectIDs returns every device objectId of the profile, in order, without
@@ -56,8 +61,14 @@ func (p *Profile) ObjectIDs() []string {
 	return ids
 }
 
-// Profile looks up one profile by email, identity or objectId. Every shape
-// CleverTap uses for "no such profile" yields an error matching ErrNotFound.
+// Profile looks up one profile by email, identity or objectId. Only an
+// answer that says so yields ErrNotFound: HTTP 200 "success" without a
+// record, or a "fail" answer on HTTP 200, 400 or 404 whose text says the
+// profile does not exist. Any other refusal is ErrInvalidRequest (or
+// another class), never ErrNotFound. The record is not checked against the
+// question: a caller that looked up by email or identity should compare the
+// record's email or identity with what it asked for. An answer over the
+// cap (WithMaxProfileBytes) is ErrTooLarge.
 func (c *Client) Profile(ctx context.Context, by LookupKey, value string) (*Profile, error) {
 	op := "profile by " + string(by)
 	if by != ByEmail && by != ByIdentity && by != ByObjectID {
@@ -68,7 +79,8 @@ func (c *Client) Profile(ctx context.Context, by LookupKey, value string) (*Prof
 	}
 	var resp profileResponse
 	cl := &call{op: op, group: GroupProfile, method: http.MethodGet, path: "/1/profile.json",
-		query: string(by) + "=" + url.QueryEscape(value), secret: []string{value, url.QueryEscape(value)}, miss: true}
+		query: string(by) + "=" + url.QueryEscape(value), secret: []string{value, url.QueryEscape(value)},
+		limit: c.maxProfile, timeout: c.requestTimeout, miss: true}
 	if err := c.do(ctx, cl, &resp); err != nil {
 		return nil, err
 	}
@@ -76,108 +88,4 @@ func (c *Client) Profile(ctx context.Context, by LookupKey, value string) (*Prof
 		return nil, fmt.Errorf("clevertap: %s: %w", op, ErrNotFound)
 	}
 	return resp.Record.profile(), nil
-}
-
-type profileResponse struct {
-	envelope
-	Record *profileRecord `json:"record"`
-}
-
-type profileRecord struct {
-	Identity     flexString                  `json:"identity"`
-	Email        flexString                  `json:"email"`
-	Name         flexString                  `json:"name"`
-	Phone        flexString                  `json:"phone"`
-	ProfileData  json.RawMessage             `json:"profileData"`
-	Events       map[string]eventSummaryJSON `json:"events"`
-	PlatformInfo json.RawMessage             `json:"platformInfo"`
-	devices      []deviceJSON
-}
-
-// UnmarshalJSON decodes the record and the devices of its platformInfo,
-// keeping platformInfo itself as received.
-func (r *profileRecord) UnmarshalJSON(b []byte) error {
-	type plain profileRecord
-	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
-		return err
-	}
-	if len(r.PlatformInfo) == 0 || string(r.PlatformInfo) == "null" {
-		return nil
-	}
-	return json.Unmarshal(r.PlatformInfo, &r.devices)
-}
-
-type eventSummaryJSON struct {
-	Count     int64 `json:"count"`
-	FirstSeen int64 `json:"first_seen"`
-	LastSeen  int64 `json:"last_seen"`
-}
-
-type deviceJSON struct {
-	Platform   flexString `json:"platform"`
-	ObjectID   flexString `json:"objectId"`
-	OSVersion  flexString `json:"os_version"`
-	AppVersion flexString `json:"app_version"`
-	Make       flexString `json:"make"`
-	Model      flexString `json:"model"`
-	PushToken  flexString `json:"push_token"`
-}
-
-func (r *profileRecord) profile() *Profile {
-	p := &Profile{
-		Identity:     string(r.Identity),
-		Email:        string(r.Email),
-		Name:         string(r.Name),
-		Phone:        string(r.Phone),
-		ProfileData:  r.ProfileData,
-		PlatformInfo: r.PlatformInfo,
-	}
-	if len(r.Events) > 0 {
-		p.Events = make(map[string]EventSummary, len(r.Events))
-		for name, e := range r.Events {
-			p.Events[name] = EventSummary{Count: e.Count, FirstSeen: epoch(e.FirstSeen), LastSeen: epoch(e.LastSeen)}
-		}
-	}
-	for _, d := range r.devices {
-		p.Platforms = append(p.Platforms, Device{
-			Platform: string(d.Platform), ObjectID: string(d.ObjectID), OSVersion: string(d.OSVersion),
-			AppVersion: string(d.AppVersion), Make: string(d.Make), Model: string(d.Model), PushToken: string(d.PushToken),
-		})
-	}
-	return p
-}
-
-func epoch(s int64) time.Time {
-	if s == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s, 0).UTC()
-}
-
-// flexString accepts a JSON string, number or null: CleverTap sends
-// identities and phone numbers either way.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	switch {
-	case string(b) == "null":
-		*f = ""
-		return nil
-	case len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
-		*f = flexString(b[1 : len(b)-1]) // no escapes: the bytes are the string
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("want a string or a number: %w", err)
-	}
-	*f = flexString(n.String())
-	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -42,7 +44,7 @@ func TestProfileDecodesTheWholeRecord(t *testing.T) {
 		t.Fatalf("%d devices, want 4", len(p.Platforms))
 	}
 	ios := Device{Platform: "iOS", ObjectID: "-1a063854f83a4c6484285039ecff87cb", OSVersion: "17.1",
-		AppVersion: "2.3", Make: "Apple", Model: "iPhone15,2", PushToken: "ab12"}
+		AppVersion: "2.3", Make: "Apple", Model: "iPhone15,2", PushToken: "ab12", LastSeen: time.Unix(1458041215, 0).UTC()}
 	if p.Platforms[0] != ios {
 		t.Errorf("device 0 = %+v, want %+v", p.Platforms[0], ios)
 	}
@@ -99,5 +101,71 @@ func TestProfileRefusesBadInputWithoutCalling(t *testing.T) {
 	}
 	if n := len(rec.requests()); n != 0 {
 		t.Errorf("%d requests sent for invalid input", n)
+	}
+}
+
+// Records of other shapes keep what they carry.
+func TestProfileLenientShapes(t *testing.T) {
+	tests := []struct {
+		name   string
+		record string
+		check  func(t *testing.T, p *Profile)
+	}{
+		{"no identity, email or name", `{"platformInfo":[{"objectId":"__a"}]}`, func(t *testing.T, p *Profile) {
+			if p.Identity != "" || p.Email != "" || !slices.Equal(p.ObjectIDs(), []string{"__a"}) {
+				t.Errorf("got %+v", p)
+			}
+		}},
+		{"email and events inside platformInfo", `{"identity":"3","platformInfo":[
+			{"objectId":"-g1","email":"nested@example.com","events":{"App Launched":{"count":9,"first_seen":1499404324,"last_seen":1503072454}}},
+			{"objectId":"-g2","email":"other@example.com","events":{"App Launched":{"count":1,"first_seen":1499000000,"last_seen":1499000000},"Charged":{"count":2,"first_seen":"1500000000","last_seen":1.5e9}}}]}`,
+			func(t *testing.T, p *Profile) {
+				if p.Email != "nested@example.com" {
+					t.Errorf("Email = %q, want the first device's", p.Email)
+				}
+				want := map[string]EventSummary{
+					"App Launched": {Count: 10, FirstSeen: time.Unix(1499000000, 0).UTC(), LastSeen: time.Unix(1503072454, 0).UTC()},
+					"Charged":      {Count: 2, FirstSeen: time.Unix(1500000000, 0).UTC(), LastSeen: time.Unix(1500000000, 0).UTC()},
+				}
+				if !reflect.DeepEqual(p.Events, want) {
+					t.Errorf("Events = %+v, want %+v", p.Events, want)
+				}
+			}},
+		{"top-level email and events win", `{"email":"top@example.com","events":{"X":{"count":1,"first_seen":1,"last_seen":2}},
+			"platformInfo":[{"objectId":"a","email":"dev@example.com","events":{"Y":{"count":5}}}]}`, func(t *testing.T, p *Profile) {
+			if p.Email != "top@example.com" || len(p.Events) != 1 || p.Events["X"].Count != 1 {
+				t.Errorf("got email %q events %+v", p.Email, p.Events)
+			}
+		}},
+		{"df, ls and a numeric phone", `{"platformInfo":[{"objectId":"-v73fc","platform":"iOS","df":[1,"x",{"y":2}],"ls":1700000000,"phone":919876500000}]}`,
+			func(t *testing.T, p *Profile) {
+				d := p.Platforms[0]
+				if d.Phone != "919876500000" || !d.LastSeen.Equal(time.Unix(1700000000, 0)) || p.Phone != "919876500000" {
+					t.Errorf("device %+v, profile phone %q", d, p.Phone)
+				}
+			}},
+		{"odd field types", `{"identity":{"a":1},"email":["x"],"name":true,"platformInfo":[{"objectId":"a","ls":"soon","phone":null}]}`,
+			func(t *testing.T, p *Profile) {
+				if p.Identity != "" || p.Email != "" || p.Name != "true" || !p.Platforms[0].LastSeen.IsZero() {
+					t.Errorf("got %+v", p)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := setup(t, reply(200, `{"status":"success","record":`+tt.record+`}`))
+			p, err := c.Profile(t.Context(), ByObjectID, "a")
+			if err != nil {
+				t.Fatalf("Profile: %v", err)
+			}
+			tt.check(t, p)
+		})
+	}
+}
+
+func TestProfileSummaryMustBeNumbers(t *testing.T) {
+	c := setup(t, reply(200, `{"status":"success","record":{"events":{"X":{"count":"many"}}}}`))
+	if _, err := c.Profile(t.Context(), ByObjectID, "a"); !errors.Is(err, ErrServer) {
+		t.Errorf("Profile = %v, want ErrServer: a count that is not a number must not become 0", err)
 	}
 }

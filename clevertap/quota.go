@@ -1,12 +1,9 @@
 package clevertap
 
 import (
-	"container/list"
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"sync"
 )
 
 // Limiter paces requests; *rate.Limiter from golang.org/x/time/rate
@@ -15,154 +12,73 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
-// Group is a CleverTap API group: CleverTap limits concurrent in-flight
-// requests per account and group.
-type Group string
-
-// The groups this client calls.
-const (
-	GroupProfile Group = "profile" // GET /1/profile.json
-	GroupEvents  Group = "events"  // /1/events.json, both steps
-	GroupDelete  Group = "delete"  // POST /1/delete/profiles.json
-)
-
-var groups = []Group{GroupProfile, GroupEvents, GroupDelete}
-
-// Quota is the share of CleverTap's per-group concurrency limit this client
-// may use. The client allows at most K = max(1, floor(Concurrency × Share))
-// requests in flight per group, for all its callers together.
+// Quota is the one place that turns CleverTap's limits and the share of
+// them a run may use into an in-flight cap and a request rate.
+//
+// CleverTap limits concurrent in-flight requests per account and API group
+// (Concurrency, 3 for profiles, events and deletes). Other systems may use
+// the same account, so a client uses only Share of it: at most
+// PerGroup() = max(1, floor(Concurrency × Share)) requests in flight per
+// group, for all its callers together. RPS is an optional request-rate
+// quota; the client's share of it is PerSecond() = RPS × Share.
+//
+// Zero means zero: a zero field is not replaced by a default, so
+// Quota{}.Validate() fails. Start from DefaultQuota.
 type Quota struct {
-	Concurrency int     // C: CleverTap's in-flight limit per group; 0 means 3
-	Share       float64 // fraction of C to use, in (0, 1]; 0 means 0.75
+	Concurrency int     // C: CleverTap's in-flight limit per group, ≥ 1
+	Share       float64 // S: fraction of the limits to use, in (0, 1]
+	RPS         float64 // R: requests per second for the account, ≥ 0; 0 means no rate limit
 }
 
-// PerGroup returns K, the in-flight cap per group.
-func (q Quota) PerGroup() int {
-	q = q.withDefaults()
-	return max(1, int(math.Floor(float64(q.Concurrency)*q.Share+1e-9)))
+// DefaultQuota is CleverTap's documented limit of 3 in flight per group,
+// three quarters of it for this client, and no rate limit.
+func DefaultQuota() Quota {
+	return Quota{Concurrency: DefaultConcurrency, Share: DefaultShare, RPS: 0}
 }
 
-func (q Quota) withDefaults() Quota {
-	if q.Concurrency == 0 {
-		q.Concurrency = DefaultConcurrency
-	}
-	if q.Share == 0 {
-		q.Share = DefaultShare
-	}
-	return q
-}
-
-func (q Quota) validate() error {
-	if q.Concurrency < 1 {
+// Validate reports whether q can be used: Concurrency ≥ 1, Share in
+// (0, 1], RPS ≥ 0, and no NaN or infinity.
+func (q Quota) Validate() error {
+	switch {
+	case q.Concurrency < 1:
 		return fmt.Errorf("clevertap: quota concurrency %d is below 1", q.Concurrency)
-	}
-	if math.IsNaN(q.Share) || q.Share <= 0 || q.Share > 1 {
+	case math.IsNaN(q.Share) || math.IsInf(q.Share, 0) || q.Share <= 0 || q.Share > 1:
 		return fmt.Errorf("clevertap: quota share %v is outside (0, 1]", q.Share)
+	case math.IsNaN(q.RPS) || math.IsInf(q.RPS, 0) || q.RPS < 0:
+		return fmt.Errorf("clevertap: quota rate %v per second is not a finite number ≥ 0", q.RPS)
 	}
 	return nil
 }
 
-// recoverAfter is how many consecutive answers without a 429 raise a
-// shrunken group cap by one.
-const recoverAfter = 10
-
-// gate bounds the in-flight requests of one group. Its effective cap starts
-// at limit (K), drops by one on every 429 (never below 1) and climbs back by
-// one after recoverAfter consecutive answers that were not 429. Waiters are
-// served first come, first served.
-type gate struct {
-	mu       sync.Mutex
-	limit    int
-	cap      int
-	inFlight int
-	maxSeen  int
-	streak   int
-	waiters  list.List // of chan struct{}
-}
-
-func newGate(k int) *gate { return &gate{limit: k, cap: k} }
-
-// acquire takes a slot, waiting until one is free or ctx is done.
-func (g *gate) acquire(ctx context.Context) error {
-	g.mu.Lock()
-	if g.inFlight < g.cap && g.waiters.Len() == 0 {
-		g.takeLocked()
-		g.mu.Unlock()
-		return nil
+// PerGroup returns K = max(1, floor(Concurrency × Share)), the in-flight
+// cap per group. It is meaningful only for a valid q.
+func (q Quota) PerGroup() int {
+	k := math.Floor(float64(q.Concurrency)*q.Share + 1e-9) // 0.3×10 is 2.9999… in floating point
+	if math.IsNaN(k) || k < 1 {
+		return 1
 	}
-	ready := make(chan struct{})
-	elem := g.waiters.PushBack(ready)
-	g.mu.Unlock()
-
-	select {
-	case <-ready:
-		return nil
-	case <-ctx.Done():
-		g.mu.Lock()
-		select {
-		case <-ready: // granted while we were giving up: hand it on
-			g.inFlight--
-		default:
-			g.waiters.Remove(elem)
-		}
-		g.grantLocked()
-		g.mu.Unlock()
-		return ctx.Err()
-	}
+	return int(min(k, math.MaxInt32))
 }
 
-// release gives a slot back.
-func (g *gate) release() {
-	g.mu.Lock()
-	g.inFlight--
-	g.grantLocked()
-	g.mu.Unlock()
+// PerSecond returns the request rate this client may use, RPS × Share; 0
+// means no rate limit. A caller builds the shared limiter from it (this
+// package imports only the standard library), for instance
+// rate.NewLimiter(rate.Limit(q.PerSecond()), 1), and passes it with
+// WithRateLimiter.
+func (q Quota) PerSecond() float64 {
+	return q.RPS * q.Share
 }
 
-// answered records how an attempt was answered: throttled means a 429.
-func (g *gate) answered(throttled bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if throttled {
-		g.cap = max(1, g.cap-1)
-		g.streak = 0
-		return
-	}
-	if g.cap >= g.limit {
-		return
-	}
-	g.streak++
-	if g.streak >= recoverAfter {
-		g.cap++
-		g.streak = 0
-		g.grantLocked()
-	}
-}
+// Quota returns the quota the client was built with. Client.PerGroup
+// (quota_k.go) returns its K; everything that sizes work by the quota reads
+// K there.
+func (c *Client) Quota() Quota { return c.quota }
 
-func (g *gate) takeLocked() {
-	g.inFlight++
-	g.maxSeen = max(g.maxSeen, g.inFlight)
-}
-
-func (g *gate) grantLocked() {
-	for g.inFlight < g.cap && g.waiters.Len() > 0 {
-		ready := g.waiters.Remove(g.waiters.Front()).(chan struct{})
-		g.takeLocked()
-		close(ready)
-	}
-}
-
-// state returns the effective cap and the highest in-flight count seen.
-func (g *gate) state() (capNow, maxSeen int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.cap, g.maxSeen
-}
-
-// errDeadlineTooNear marks a limiter refusing to wait because the caller's
-// deadline would pass first. It is the caller's deadline, so it is never
-// retried, and errors.Is(err, context.DeadlineExceeded) holds.
-var errDeadlineTooNear = errors.New("clevertap: rate limiter: deadline too near to wait for a token")
+// errDeadlineTooNear marks a wait the client refused because the caller's
+// deadline would pass first (a rate-limiter token, a backoff or a
+// Retry-After). It is the caller's deadline, so it is never retried, and
+// errors.Is(err, context.DeadlineExceeded) holds.
+var errDeadlineTooNear = fmt.Errorf("clevertap: the caller's deadline is too near to wait: %w", context.DeadlineExceeded)
 
 // waitLimiter waits on l, classifying its failures: after cancellation the
 // context's error, a refusal under a deadline as the caller's deadline.
@@ -178,7 +94,10 @@ func waitLimiter(ctx context.Context, l Limiter) error {
 		return ctx.Err()
 	}
 	if _, ok := ctx.Deadline(); ok {
-		return fmt.Errorf("%w: %w (%v)", errDeadlineTooNear, context.DeadlineExceeded, err)
+		return fmt.Errorf("%w (rate limiter: %v)", errDeadlineTooNear, err)
 	}
 	return fmt.Errorf("clevertap: rate limiter: %w", err)
 }
+
+// PerGroup returns K, the client's in-flight cap per API group.
+func (c *Client) PerGroup() int { return c.quota.PerGroup() }

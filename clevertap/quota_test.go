@@ -3,6 +3,7 @@ package clevertap
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -15,17 +16,82 @@ func TestQuotaPerGroup(t *testing.T) {
 		q    Quota
 		want int
 	}{
-		{Quota{}, 2},
+		{DefaultQuota(), 2},
 		{Quota{Concurrency: 3, Share: 0.75}, 2},
 		{Quota{Concurrency: 4, Share: 0.75}, 3},
 		{Quota{Concurrency: 3, Share: 1}, 3},
 		{Quota{Concurrency: 1, Share: 0.5}, 1}, // never below 1
 		{Quota{Concurrency: 15, Share: 0.2}, 3},
 		{Quota{Concurrency: 10, Share: 0.3}, 3}, // 0.3×10 is 2.9999… in floating point
+		{Quota{}, 1},                            // invalid, but never 0
+		{Quota{Concurrency: 3, Share: math.NaN()}, 1},
 	}
 	for _, tt := range tests {
 		if got := tt.q.PerGroup(); got != tt.want {
 			t.Errorf("%+v.PerGroup() = %d, want %d", tt.q, got, tt.want)
+		}
+	}
+}
+
+func TestQuotaValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		q    Quota
+		ok   bool
+	}{
+		{"default", DefaultQuota(), true},
+		{"whole limit with a rate", Quota{Concurrency: 3, Share: 1, RPS: 20}, true},
+		{"zero value", Quota{}, false},
+		{"share of 0 is not the default", Quota{Concurrency: 3, Share: 0, RPS: 5}, false},
+		{"share above 1", Quota{Concurrency: 3, Share: 1.01}, false},
+		{"negative share", Quota{Concurrency: 3, Share: -0.5}, false},
+		{"NaN share", Quota{Concurrency: 3, Share: math.NaN()}, false},
+		{"infinite share", Quota{Concurrency: 3, Share: math.Inf(1)}, false},
+		{"concurrency 0", Quota{Concurrency: 0, Share: 0.75}, false},
+		{"negative concurrency", Quota{Concurrency: -3, Share: 0.75}, false},
+		{"negative rate", Quota{Concurrency: 3, Share: 0.75, RPS: -1}, false},
+		{"NaN rate", Quota{Concurrency: 3, Share: 0.75, RPS: math.NaN()}, false},
+		{"infinite rate", Quota{Concurrency: 3, Share: 0.75, RPS: math.Inf(1)}, false},
+	}
+	for _, tt := range tests {
+		if err := tt.q.Validate(); (err == nil) != tt.ok {
+			t.Errorf("%s: %+v.Validate() = %v, want ok %v", tt.name, tt.q, err, tt.ok)
+		}
+		_, err := NewClient(WithCredentials("ACC", "pc"), WithQuota(tt.q))
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: WithQuota(%+v) = %v, want ok %v", tt.name, tt.q, err, tt.ok)
+		}
+	}
+}
+
+func TestQuotaPerSecond(t *testing.T) {
+	tests := []struct {
+		q    Quota
+		want float64
+	}{
+		{DefaultQuota(), 0},
+		{Quota{Concurrency: 3, Share: 0.75, RPS: 10}, 7.5},
+		{Quota{Concurrency: 3, Share: 1, RPS: 4}, 4},
+	}
+	for _, tt := range tests {
+		if got := tt.q.PerSecond(); got != tt.want {
+			t.Errorf("%+v.PerSecond() = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}
+
+func TestClientExposesItsQuota(t *testing.T) {
+	q := Quota{Concurrency: 5, Share: 0.6, RPS: 2}
+	c := mustClient(t, WithCredentials("ACC", "pc"), WithQuota(q))
+	if c.Quota() != q || c.PerGroup() != 3 {
+		t.Errorf("Quota() = %+v, PerGroup() = %d; want %+v and 3", c.Quota(), c.PerGroup(), q)
+	}
+	if d := mustClient(t, WithCredentials("ACC", "pc")); d.Quota() != DefaultQuota() || d.PerGroup() != 2 {
+		t.Errorf("default client: Quota() = %+v, PerGroup() = %d", d.Quota(), d.PerGroup())
+	}
+	for g, gt := range c.gates {
+		if capNow, _ := gt.state(); capNow != 3 {
+			t.Errorf("group %s starts with cap %d, want K = 3", g, capNow)
 		}
 	}
 }

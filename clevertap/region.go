@@ -10,14 +10,16 @@ import (
 // region.
 type Region string
 
-// The regions CleverTap documents.
+// The regions CleverTap documents (sk1 is in CleverTap's region table and
+// two SDKs).
 const (
-	RegionEU1  Region = "eu1" // Europe, the default region
-	RegionIN1  Region = "in1" // India
-	RegionUS1  Region = "us1" // United States
-	RegionSG1  Region = "sg1" // Singapore
-	RegionAPS3 Region = "aps3"
+	RegionEU1  Region = "eu1"  // Europe, the default region
+	RegionIN1  Region = "in1"  // India
+	RegionUS1  Region = "us1"  // United States
+	RegionSG1  Region = "sg1"  // Singapore
+	RegionAPS3 Region = "aps3" // Indonesia
 	RegionMEC1 Region = "mec1" // Middle East (UAE)
+	RegionSK1  Region = "sk1"  // South Korea
 )
 
 // DefaultRegion is used when no region or base URL is given.
@@ -32,6 +34,7 @@ var regionHosts = map[Region]string{
 	RegionSG1:  "https://sg1.api.clevertap.com",
 	RegionAPS3: "https://aps3.api.clevertap.com",
 	RegionMEC1: "https://mec1.api.clevertap.com",
+	RegionSK1:  "https://sk1.api.clevertap.com",
 }
 
 // BaseURL returns the API base URL of the region, without a trailing slash.
@@ -54,5 +57,5 @@ func ParseRegion(s string) (Region, error) {
 }
 
 func regionList() string {
-	return "eu1, in1, us1, sg1, aps3, mec1"
+	return "eu1, in1, us1, sg1, aps3, mec1, sk1"
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -73,6 +74,10 @@ func (rec *recorder) requests() []seen {
 	return append([]seen(nil), rec.reqs...)
 }
 
+// redirectTarget is where write's redirects point; its query holds an email
+// that no error may repeat.
+const redirectTarget = "https://elsewhere.example.net/1/profile.json?email=someone%40example.com"
+
 // reply answers every request with status and body.
 func reply(status int, body string) *recorder {
 	return &recorder{fn: func(w http.ResponseWriter, _ *http.Request, _ int) { write(w, status, body) }}
@@ -80,6 +85,9 @@ func reply(status int, body string) *recorder {
 
 func write(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	if status >= 300 && status < 400 {
+		w.Header().Set("Location", redirectTarget)
+	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }
@@ -98,8 +106,8 @@ func collect(ctx context.Context, c *Client, q EventQuery) ([]EventRecord, int, 
 	return all, pages, nil
 }
 
-var sentinels = []error{ErrNotFound, ErrUnauthorized, ErrRateLimited, ErrInvalidRequest,
-	ErrServer, ErrFilterRejected, ErrNotReady, ErrCursor}
+var sentinels = []error{ErrNotFound, ErrUnauthorized, ErrConfig, ErrRateLimited, ErrInvalidRequest,
+	ErrServer, ErrFilterRejected, ErrNotReady, ErrCursor, ErrAmbiguous, ErrTooLarge}
 
 // matching lists the sentinels err matches.
 func matching(err error) []error {
@@ -110,4 +118,13 @@ func matching(err error) []error {
 		}
 	}
 	return out
+}
+
+// answer is an HTTP answer for checkResponse, without a network.
+func answer(status int, body string, header ...string) *http.Response {
+	h := http.Header{"Content-Type": {"application/json;charset=utf-8"}}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body))}
 }

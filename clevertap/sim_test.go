@@ -19,17 +19,25 @@ import (
 func simSetup(tb testing.TB, opts ctsim.Options, copts ...Option) (*ctsim.Server, *ctsim.Dataset, *Client) {
 	tb.Helper()
 	ds := ctsim.Generate(ctsim.GenOptions{Seed: 7, Profiles: 40, EventsPerProfile: 8, SharedEmailEvery: 10})
+	sim, c := simServe(tb, ds, opts, copts...)
+	return sim, ds, c
+}
+
+// simServe serves ds from the simulator over real HTTP and returns a
+// client for it that retries without sleeping.
+func simServe(tb testing.TB, ds *ctsim.Dataset, opts ctsim.Options, copts ...Option) (*ctsim.Server, *Client) {
+	tb.Helper()
 	sim, err := ctsim.New(ds, opts)
 	if err != nil {
 		tb.Fatalf("ctsim.New: %v", err)
 	}
 	srv := httptest.NewServer(sim)
 	tb.Cleanup(srv.Close)
-	base := []Option{WithBaseURL(srv.URL), WithCredentials(ctsim.DemoAccountID, ctsim.DemoPasscode),
+	base := []Option{WithBaseURL(srv.URL), WithCredentials(ds.Account.ID, Passcode(ds.Account.Passcodes[0])),
 		WithRetry(RetryPolicy{MaxAttempts: 5})}
 	c := mustClient(tb, append(base, copts...)...)
 	c.jitter = func() float64 { return 0 }
-	return sim, ds, c
+	return sim, c
 }
 
 // subject picks a generated profile with an identity, an email of its own
@@ -350,7 +358,10 @@ func TestSimSixteenGoroutinesStayWithinK(t *testing.T) {
 	if n := failures.Load(); n != 0 {
 		t.Fatalf("%d calls failed", n)
 	}
-	k := Quota{}.PerGroup()
+	k := 2 // the default quota: floor(3 × 0.75)
+	if c.PerGroup() != k || c.Quota() != DefaultQuota() {
+		t.Fatalf("client K = %d with quota %+v, want %d with the default quota", c.PerGroup(), c.Quota(), k)
+	}
 	simStats, st := sim.Stats(), c.Stats()
 	for _, g := range []Group{GroupProfile, GroupDelete} {
 		if got := simStats.MaxInFlight[string(g)]; got != k {

@@ -61,18 +61,24 @@ func TestAuthAnyPasscodeAnyHeaderCase(t *testing.T) {
 func TestStrictRegion(t *testing.T) {
 	tests := []struct {
 		strict bool
+		region string // the account's; "" is eu1
 		host   string
 		ok     bool
 	}{
-		{false, "in1.api.clevertap.com", true},
-		{true, "in1.api.clevertap.com", false},
-		{true, "us1.api.clevertap.com:443", false},
-		{true, "eu1.api.clevertap.com", true},
-		{true, "api.clevertap.com", true}, // the default host serves Europe
-		{true, "127.0.0.1", true},         // not a region host: ignored
+		{false, "", "in1.api.clevertap.com", true},
+		{true, "", "in1.api.clevertap.com", false},
+		{true, "", "us1.api.clevertap.com:443", false},
+		{true, "", "eu1.api.clevertap.com", true},
+		{true, "", "api.clevertap.com", true}, // the default host serves Europe
+		{true, "", "127.0.0.1", true},         // not a region host: ignored
+		{true, "", "sk1.api.clevertap.com", false},
+		{true, "sk1", "sk1.api.clevertap.com", true}, // South Korea
+		{true, "sk1", "api.clevertap.com", false},
 	}
 	for _, tt := range tests {
-		ts := mustSim(t, nil, Options{StrictRegion: tt.strict})
+		ds := fixture()
+		ds.Account.Region = tt.region
+		ts := mustSim(t, ds, Options{StrictRegion: tt.strict})
 		req, err := http.NewRequestWithContext(t.Context(), "GET", ts.url+"/1/profile.json?identity=u-1", nil)
 		if err != nil {
 			t.Fatal(err)

@@ -32,7 +32,7 @@ func (q *query) expired(now time.Time) bool {
 type cursorTok struct {
 	q       *query
 	offset  int
-	prev    string // the cursor of the previous page; "" on the first
+	prev    string // the raw cursor of the previous page; "" on the first
 	next    string // the cursor of the next page, made on first fetch
 	fetches int
 	encoded string // as sent to clients, percent-encoded
@@ -42,6 +42,7 @@ type cursorTok struct {
 // cursorStore holds the live queries and their cursors. The server's mutex
 // guards it.
 type cursorStore struct {
+	short     bool // ~150-character cursors
 	nextID    int64
 	swept     time.Time // expire found nothing more to drop at this time
 	queries   map[int64]*query
@@ -49,8 +50,8 @@ type cursorStore struct {
 	byRaw     map[string]*cursorTok
 }
 
-func newCursorStore() *cursorStore {
-	return &cursorStore{queries: map[int64]*query{}, byEncoded: map[string]*cursorTok{}, byRaw: map[string]*cursorTok{}}
+func newCursorStore(short bool) *cursorStore {
+	return &cursorStore{short: short, queries: map[int64]*query{}, byEncoded: map[string]*cursorTok{}, byRaw: map[string]*cursorTok{}}
 }
 
 // open registers q and returns the cursor of its first page.
@@ -61,29 +62,39 @@ func (cs *cursorStore) open(q *query) *cursorTok {
 	return cs.newToken(q, 0, "")
 }
 
-// newToken makes the cursor for the page of q at offset. Tokens look like
-// CleverTap's: about 150 base64 characters that always include '/', '+'
-// and '=' padding, so the percent-encoded form has %2F, %2B and %3D.
+// newToken makes the cursor for the page of q at offset; prev is the raw
+// (decoded) cursor of the page before, "" for the first.
 func (cs *cursorStore) newToken(q *query, offset int, prev string) *cursorTok {
 	cs.nextID++
 	var seed [24]byte
 	binary.BigEndian.PutUint64(seed[0:], uint64(q.id))
 	binary.BigEndian.PutUint64(seed[8:], uint64(offset))
 	binary.BigEndian.PutUint64(seed[16:], uint64(cs.nextID))
-	buf := make([]byte, 0, 128)
-	for i := byte(0); len(buf) < 107; i++ {
-		sum := sha256.Sum256(append(seed[:], i))
-		buf = append(buf, sum[:]...)
-	}
-	// 107 bytes make 144 characters ending in one '='; '/' and '+' are
-	// forced in so every cursor needs percent-encoding.
-	raw := base64.StdEncoding.EncodeToString(buf[:107])
-	raw = raw[:10] + "/" + raw[11:20] + "+" + raw[21:]
+	raw := cursorText(seed, cs.short)
 	tok := &cursorTok{q: q, offset: offset, prev: prev, raw: raw, encoded: url.QueryEscape(raw)}
 	q.tokens = append(q.tokens, tok)
 	cs.byEncoded[tok.encoded] = tok
 	cs.byRaw[tok.raw] = tok
 	return tok
+}
+
+// cursorText makes a cursor that looks like CleverTap's: base64 of
+// pseudo-random bytes that always holds '/' and '+' and ends in "==", so
+// its percent-encoded form has %2F, %2B and %3D%3D. A real cursor is 1.5 to
+// 2.4 KB encoded: 1102 to 1549 bytes give 1472 to 2068 base64 characters,
+// about 1.6 to 2.2 KB once encoded. A short one is 144 characters.
+func cursorText(seed [24]byte, short bool) string {
+	n := 106 // 144 characters, "==" at the end
+	if !short {
+		n = 1102 + 3*int(seed[23]^seed[15]^seed[7])%150
+	}
+	buf := make([]byte, 0, n+32)
+	for i := uint16(0); len(buf) < n; i++ {
+		sum := sha256.Sum256(append(seed[:], byte(i), byte(i>>8)))
+		buf = append(buf, sum[:]...)
+	}
+	raw := base64.StdEncoding.EncodeToString(buf[:n])
+	return raw[:10] + "/" + raw[11:20] + "+" + raw[21:]
 }
 
 // expire drops the queries that have expired at now, and their cursors.

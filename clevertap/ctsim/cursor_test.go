@@ -12,9 +12,7 @@ import (
 func TestEventsPaging(t *testing.T) {
 	ts := mustSim(t, nil, Options{})
 	cursor := ts.open(t, "events", "?batch_size=2", cqlBody("App Launched"))
-	if len(cursor) < 100 || !strings.Contains(cursor, "%2F") || !strings.Contains(cursor, "%3D") {
-		t.Errorf("cursor %q is not a long percent-encoded token", cursor)
-	}
+	checkCursor(t, cursor, false)
 	pages := ts.pages(t, "events", cursor)
 	if len(pages) != 2 {
 		t.Fatalf("got %d pages, want 2", len(pages))
@@ -30,8 +28,12 @@ func TestEventsPaging(t *testing.T) {
 	if next := first["next_cursor"].(string); next == cursor || !strings.Contains(next, "%2F") {
 		t.Errorf("next_cursor %q: want a new percent-encoded cursor", next)
 	}
-	if last["previous_cursor"] != cursor {
-		t.Errorf("second page previous_cursor = %v, want the first cursor", last["previous_cursor"])
+	raw, err := url.QueryUnescape(cursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev := last["previous_cursor"]; prev != raw || !strings.Contains(raw, "/") {
+		t.Errorf("second page previous_cursor = %.40v…, want the first cursor raw (not percent-encoded)", prev)
 	}
 	if _, ok := last["next_cursor"]; ok {
 		t.Errorf("last page has a next_cursor: %v", last)
@@ -45,6 +47,71 @@ func TestEventsPaging(t *testing.T) {
 	post := ts.do(t, "POST", "/1/events.json?cursor="+cursor, nil)
 	if post.raw != pages[0].raw {
 		t.Errorf("POST page differs:\n%s\n%s", post.raw, pages[0].raw)
+	}
+}
+
+// checkCursor checks a cursor has the real shape: base64 percent-encoded
+// with %2B, %2F and %3D%3D at the end, and 1.5 to 2.4 KB long (about 150
+// characters when short).
+func checkCursor(tb testing.TB, c string, short bool) {
+	tb.Helper()
+	lo, hi := 1500, 2400
+	if short {
+		lo, hi = 140, 170
+	}
+	if len(c) < lo || len(c) > hi {
+		tb.Errorf("cursor of %d bytes, want %d to %d", len(c), lo, hi)
+	}
+	for _, esc := range []string{"%2B", "%2F"} {
+		if !strings.Contains(c, esc) {
+			tb.Errorf("cursor lacks %s: %.60s…", esc, c)
+		}
+	}
+	if !strings.HasSuffix(c, "%3D%3D") {
+		tb.Errorf("cursor does not end in %%3D%%3D: …%s", c[max(0, len(c)-20):])
+	}
+	raw, err := url.QueryUnescape(c)
+	if err != nil || url.QueryEscape(raw) != c || strings.ContainsAny(raw, "%") {
+		tb.Errorf("cursor is not one percent-encoding of a base64 text (%v)", err)
+	}
+}
+
+func TestCursorShapes(t *testing.T) {
+	for _, short := range []bool{false, true} {
+		ts := mustSim(t, nil, Options{ShortCursors: short})
+		cursor := ts.open(t, "events", "?batch_size=1", cqlBody("App Launched"))
+		checkCursor(t, cursor, short)
+		seen := map[int]bool{}
+		for _, p := range ts.pages(t, "events", cursor) {
+			if next, ok := p.body["next_cursor"].(string); ok {
+				checkCursor(t, next, short)
+				seen[len(next)] = true
+			}
+		}
+		if !short && len(seen) < 2 {
+			t.Errorf("every real-sized cursor has the same length %v; real ones vary", seen)
+		}
+	}
+}
+
+func TestLastPageBare(t *testing.T) {
+	for _, bare := range []bool{false, true} {
+		ts := mustSim(t, nil, Options{LastPageBare: bare})
+		pages := ts.pages(t, "events", ts.open(t, "events", "?batch_size=2", cqlBody("App Launched")))
+		if len(pages) != 2 {
+			t.Fatalf("%d pages, want 2", len(pages))
+		}
+		last := pages[1].body
+		_, hasPrev := last["previous_cursor"]
+		_, hasNext := last["next_cursor"]
+		if hasNext || hasPrev == bare || len(last["records"].([]any)) != 2 {
+			t.Errorf("LastPageBare %v: last page %s", bare, pages[1].raw[:min(len(pages[1].raw), 80)])
+		}
+		// A one-page export carries neither key either way.
+		one := ts.pages(t, "events", ts.open(t, "events", "?batch_size=100", cqlBody("App Launched")))
+		if _, ok := one[0].body["previous_cursor"]; ok || len(one) != 1 {
+			t.Errorf("a one-page export: %d pages, %s", len(one), one[0].raw[:60])
+		}
 	}
 }
 

@@ -19,7 +19,7 @@ const (
 type Account struct {
 	ID        string   `json:"id"`
 	Passcodes []string `json:"passcodes"` // account- and user-level passcodes; any one is accepted
-	Region    string   `json:"region"`    // eu1 (default), in1, sg1, us1, aps3 or mec1
+	Region    string   `json:"region"`    // eu1 (default), in1, sg1, us1, aps3, mec1 or sk1
 	Timezone  string   `json:"timezone"`  // IANA name; event ts values are rendered in it (default UTC)
 }
 

@@ -24,6 +24,20 @@
 //     requests" at once with no Retry-After header, an optional leaky
 //     bucket, latency, and 500, 503, reset and slow faults, random
 //     (seeded) or injected for the nth request.
+//   - The shapes real answers have (the API notes, "Real answers seen in
+//     public code"): cursors of 1.5 to 2.4 KB percent-encoded with %2B,
+//     %2F and %3D (ShortCursors for ~150 characters), a raw previous_cursor
+//     beside an encoded next_cursor, event timestamps in the account's
+//     timezone, the app, events and profile flags of step 1, and by option
+//     a bare last page, step 1 answering 202 (Step1Pending), event names
+//     CleverTap refuses to export, records without identity, email or id
+//     but with df and device fields, codes as strings, email and events
+//     inside platformInfo[0], and huge profiles (PadProfileBytes).
+//   - Answers a client must never take for the truth: a lookup answered
+//     with another person's record (WrongPerson), a redirect of every /1/
+//     request to another host (RedirectTo), not-found texts of any wording
+//     (NotFoundText) and lookups refused with any text and status
+//     (LookupFailText, LookupFailStatus).
 //
 // The sim clock moves only with Advance (or POST /_sim/advance?d=1h), so
 // tests of deletion and expiry are deterministic; `ctdsr sim` advances it

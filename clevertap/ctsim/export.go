@@ -57,12 +57,30 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, kind strin
 		writeBadRequest(w, "cursor or query required")
 		return
 	}
+	if s.step1Pending() {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, s.opts.Step1PendingBody)
+		return
+	}
 	tok, rerr := s.openQuery(r, kind, body)
 	if rerr != nil {
 		writeFail(w, rerr.httpStatus, 400, rerr.msg)
 		return
 	}
 	writeJSON(w, http.StatusOK, cursorReply{Status: "success", Cursor: tok})
+}
+
+// step1Pending reports whether this step-1 request is one of the first
+// Step1Pending, which answer HTTP 202.
+func (s *Server) step1Pending() bool {
+	if s.opts.Step1Pending == 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.step1Seen++
+	return s.step1Seen <= s.opts.Step1Pending
 }
 
 // exportParams are step 1's URL parameters.
@@ -122,7 +140,8 @@ func (s *Server) openQuery(r *http.Request, kind string, body []byte) (string, *
 	}
 	var cursor string
 	s.locked(func() {
-		if s.opts.StrictEventNames && !s.st.eventNames()[q.eventName] {
+		if slices.Contains(s.opts.UnexportableEvents, q.eventName) ||
+			s.opts.StrictEventNames && !s.st.eventNames()[q.eventName] {
 			rerr = &reqError{200, `["Invalid event : ` + q.eventName + `"]`}
 			return
 		}
@@ -262,7 +281,8 @@ func (s *Server) servePage(w http.ResponseWriter, kind, cursor string) {
 }
 
 // page renders tok's page; the next cursor is made once, so a replayed
-// cursor answers the same page with the same next cursor.
+// cursor answers the same page with the same next cursor. As in CleverTap's
+// own sample, next_cursor is percent-encoded while previous_cursor is raw.
 func (s *Server) page(tok *cursorTok) pageReply {
 	q := tok.q
 	reply := pageReply{Status: "success", PreviousCursor: tok.prev}
@@ -270,11 +290,14 @@ func (s *Server) page(tok *cursorTok) pageReply {
 	for i := tok.offset; i < end; i++ {
 		reply.Records = append(reply.Records, q.render(i))
 	}
-	if end < q.n {
+	switch {
+	case end < q.n:
 		if tok.next == "" {
-			tok.next = s.cursors.newToken(q, end, tok.encoded).encoded
+			tok.next = s.cursors.newToken(q, end, tok.raw).encoded
 		}
 		reply.NextCursor = tok.next
+	case s.opts.LastPageBare:
+		reply.PreviousCursor = ""
 	}
 	return reply
 }

@@ -39,11 +39,7 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request, f Fault) bool {
 // SO_LINGER 0 so the peer sees a reset. Without a Hijacker (HTTP/2, a
 // recorder) it aborts the handler, which also drops the connection.
 func resetConn(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
+	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}

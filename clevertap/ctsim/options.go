@@ -3,6 +3,9 @@ package ctsim
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -35,6 +38,9 @@ func (f Fault) valid() bool {
 // for every field.
 type Options struct {
 	NotFoundMode       string        // "success_null" (default) | "success_absent" | "fail_200" | "http_404"
+	NotFoundText       string        // the error text of fail_200 and http_404; default "Profile not found"
+	LookupFailText     string        // when set, every profile.json lookup is refused with this text…
+	LookupFailStatus   int           // …on this HTTP status (default 200; the body's code is 400, or the status if not 200)
 	MultiMatch         string        // "last_updated" (default) | "first_created" | "error"
 	ProfileFilter      string        // "apply" (default) | "ignore" | "reject"
 	NotReadyPages      int           // first N fetches of every cursor answer code 2 "Request still in progress, please retry later"
@@ -42,6 +48,7 @@ type Options struct {
 	DeletionDelay      time.Duration // default 48h on the sim clock; set NoDeletionDelay for 0
 	NoDeletionDelay    bool
 	KeepEventsOnDelete bool // default false: events go with the profile
+	PadProfileBytes    int  // pad every profile record's profileData with a "_pad" property of this many bytes (huge answers)
 
 	// Limits is the in-flight limit per group, merged over the defaults
 	// "profile":3 "profiles":3 "events":3 "delete":3 "demerge":3 "upload":15
@@ -63,6 +70,21 @@ type Options struct {
 	StrictRegion     bool   // a region host other than the account's → 401 "Invalid Credentials"
 
 	EventsCursorTTL, EventsCursorIdle, ProfilesCursorTTL time.Duration // defaults 4h, 1h, 96h on the sim clock
+
+	// Real answer shapes (the project's API notes, "Real answers seen in
+	// public code"). Cursors are real-sized by default.
+	ShortCursors          bool     // ~150-character cursors instead of real-sized ones (1.5–2.4 KB)
+	LastPageBare          bool     // the last page of an export carries neither previous_cursor nor next_cursor
+	Step1Pending          int      // the first N step-1 requests (events.json and profiles.json) answer HTTP 202…
+	Step1PendingBody      string   // …with this body (default empty)
+	UnexportableEvents    []string // step 1 for these event names answers 200 fail "[\"Invalid event : NAME\"]" code 400
+	AnonymousEventRecords bool     // event records carry no identity, email, name, phone or id, but df and device fields even without app=true
+	StringCodes           bool     // every fail body's "code" is a JSON string ("400")
+	NestedPlatformInfo    bool     // profile records carry email and events inside platformInfo[0], not at the top level
+
+	// Misbehaviour that a client must never mistake for an answer.
+	WrongPerson bool   // a lookup by email or identity answers with the record of a profile that has neither
+	RedirectTo  string // every /1/ request answers 302 to this origin (same path and query), e.g. "https://elsewhere.example"
 
 	Now time.Time // sim clock start; zero → 2026-01-15T12:00:00Z
 }
@@ -101,6 +123,17 @@ func (o Options) withDefaults() (Options, error) {
 	if o.NotFoundMode, err = oneOf("NotFoundMode", o.NotFoundMode, "success_null", "success_absent", "fail_200", "http_404"); err != nil {
 		return bad("%v", err)
 	}
+	if o.NotFoundText == "" {
+		o.NotFoundText = msgProfileNotFound
+	}
+	switch {
+	case o.LookupFailStatus == 0:
+		o.LookupFailStatus = 200
+	case o.LookupFailText == "":
+		return bad("LookupFailStatus %d without a LookupFailText", o.LookupFailStatus)
+	case o.LookupFailStatus < 200 || o.LookupFailStatus > 599 || o.LookupFailStatus/100 == 3:
+		return bad("LookupFailStatus %d is not a 2xx, 4xx or 5xx status", o.LookupFailStatus)
+	}
 	if o.MultiMatch, err = oneOf("MultiMatch", o.MultiMatch, "last_updated", "first_created", "error"); err != nil {
 		return bad("%v", err)
 	}
@@ -109,6 +142,28 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BatchSizeOverMax, err = oneOf("BatchSizeOverMax", o.BatchSizeOverMax, "clamp", "reject400"); err != nil {
 		return bad("%v", err)
+	}
+	if o.Step1Pending < 0 {
+		return bad("Step1Pending %d is negative", o.Step1Pending)
+	}
+	if o.Step1PendingBody != "" && o.Step1Pending == 0 {
+		return bad("Step1PendingBody without Step1Pending")
+	}
+	o.UnexportableEvents = slices.Clone(o.UnexportableEvents)
+	for _, name := range o.UnexportableEvents {
+		if strings.TrimSpace(name) == "" {
+			return bad("UnexportableEvents holds an empty name")
+		}
+	}
+	if o.RedirectTo != "" {
+		u, err := url.Parse(o.RedirectTo)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return bad("RedirectTo %q is not an http(s) origin", o.RedirectTo)
+		}
+		o.RedirectTo = u.Scheme + "://" + u.Host
+	}
+	if o.PadProfileBytes < 0 {
+		return bad("PadProfileBytes %d is negative", o.PadProfileBytes)
 	}
 	if o.NotReadyPages < 0 {
 		return bad("NotReadyPages %d is negative", o.NotReadyPages)

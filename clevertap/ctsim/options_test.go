@@ -28,6 +28,16 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"over-max mode", Options{BatchSizeOverMax: "wrap"}},
 		{"negative TTL", Options{EventsCursorTTL: -1}},
 		{"negative RPS", Options{RPS: -1}},
+		{"negative padding", Options{PadProfileBytes: -1}},
+		{"negative step-1 pending", Options{Step1Pending: -1}},
+		{"step-1 body without pending", Options{Step1PendingBody: "{}"}},
+		{"empty unexportable name", Options{UnexportableEvents: []string{" "}}},
+		{"redirect to a path", Options{RedirectTo: "https://elsewhere.example/x"}},
+		{"redirect without a host", Options{RedirectTo: "https://"}},
+		{"redirect to ftp", Options{RedirectTo: "ftp://elsewhere.example"}},
+		{"lookup fail status without text", Options{LookupFailStatus: 400}},
+		{"lookup fail status 302", Options{LookupFailText: "x", LookupFailStatus: 302}},
+		{"lookup fail status 99", Options{LookupFailText: "x", LookupFailStatus: 99}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +56,7 @@ func TestNewRejectsBadDataset(t *testing.T) {
 	}{
 		{"no account id", func(ds *Dataset) { ds.Account.ID = "" }},
 		{"no passcode", func(ds *Dataset) { ds.Account.Passcodes = []string{""} }},
-		{"bad region", func(ds *Dataset) { ds.Account.Region = "sk1" }},
+		{"bad region", func(ds *Dataset) { ds.Account.Region = "zz9" }},
 		{"bad timezone", func(ds *Dataset) { ds.Account.Timezone = "Mars/Olympus" }},
 		{"duplicate objectId", func(ds *Dataset) { ds.Profiles[1].Devices[0].ObjectID = adaIOS }},
 		{"profile without device", func(ds *Dataset) { ds.Profiles[0].Devices = nil }},

@@ -32,6 +32,14 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 		writeBadRequest(w, "one of email, identity or objectId is required")
 		return
 	}
+	if s.opts.LookupFailText != "" {
+		code := s.opts.LookupFailStatus
+		if code == http.StatusOK {
+			code = 400
+		}
+		writeFail(w, s.opts.LookupFailStatus, code, s.opts.LookupFailText)
+		return
+	}
 	var (
 		rec      profileRecord
 		found    bool
@@ -49,6 +57,9 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 				matches = append(matches, m)
 			}
 		}
+		if s.opts.WrongPerson && key != "objectId" {
+			matches = s.someoneElse(val)
+		}
 		if len(matches) > 1 && s.opts.MultiMatch == "error" {
 			multiple = true
 			return
@@ -65,6 +76,18 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeNotFound(w)
 	}
+}
+
+// someoneElse returns the first stored profile whose email and identity
+// both differ from val: the wrong person a broken lookup answers with. The
+// caller holds the mutex.
+func (s *Server) someoneElse(val string) []*profileRec {
+	for _, rec := range s.st.profiles {
+		if !strings.EqualFold(rec.p.Email, val) && rec.p.Identity != val {
+			return []*profileRec{rec}
+		}
+	}
+	return nil
 }
 
 // pick chooses the profile profile.json returns among several matches.
@@ -92,9 +115,9 @@ func (s *Server) writeNotFound(w http.ResponseWriter) {
 	case "success_absent":
 		writeSuccess(w)
 	case "fail_200":
-		writeFail200(w, 404, msgProfileNotFound)
+		writeFail200(w, 404, s.opts.NotFoundText)
 	case "http_404":
-		writeFail(w, http.StatusNotFound, 404, msgProfileNotFound)
+		writeFail(w, http.StatusNotFound, 404, s.opts.NotFoundText)
 	default:
 		writeJSON(w, http.StatusOK, notFoundNull{Status: "success"})
 	}

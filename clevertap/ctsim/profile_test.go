@@ -67,18 +67,21 @@ func TestProfileRecordShape(t *testing.T) {
 func TestProfileNotFoundModes(t *testing.T) {
 	tests := []struct {
 		mode       string
+		text       string
 		httpStatus int
 		raw        string
 	}{
-		{"", 200, `{"status":"success","record":null}`},
-		{"success_null", 200, `{"status":"success","record":null}`},
-		{"success_absent", 200, `{"status":"success"}`},
-		{"fail_200", 200, `{"status":"fail","error":"Profile not found","code":404}`},
-		{"http_404", 404, `{"status":"fail","error":"Profile not found","code":404}`},
+		{"", "", 200, `{"status":"success","record":null}`},
+		{"success_null", "", 200, `{"status":"success","record":null}`},
+		{"success_absent", "", 200, `{"status":"success"}`},
+		{"fail_200", "", 200, `{"status":"fail","error":"Profile not found","code":404}`},
+		{"http_404", "", 404, `{"status":"fail","error":"Profile not found","code":404}`},
+		{"fail_200", "No such user", 200, `{"status":"fail","error":"No such user","code":404}`},
+		{"http_404", "Not found", 404, `{"status":"fail","error":"Not found","code":404}`},
 	}
 	for _, tt := range tests {
-		t.Run("mode "+tt.mode, func(t *testing.T) {
-			ts := mustSim(t, nil, Options{NotFoundMode: tt.mode})
+		t.Run("mode "+tt.mode+" "+tt.text, func(t *testing.T) {
+			ts := mustSim(t, nil, Options{NotFoundMode: tt.mode, NotFoundText: tt.text})
 			for _, q := range []string{"email=nobody%40example.com", "identity=u-404", "objectId=-ffff"} {
 				r := ts.do(t, "GET", "/1/profile.json?"+q, nil)
 				if r.status != tt.httpStatus || r.raw != tt.raw {
@@ -86,6 +89,29 @@ func TestProfileNotFoundModes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestProfileLookupFail(t *testing.T) {
+	tests := []struct {
+		status   int
+		wantHTTP int
+		wantCode int
+	}{
+		{0, 200, 400},
+		{200, 200, 400},
+		{400, 400, 400},
+		{404, 404, 404},
+		{503, 503, 503},
+	}
+	for _, tt := range tests {
+		ts := mustSim(t, nil, Options{LookupFailText: "Lookups are paused", LookupFailStatus: tt.status})
+		// Found or not, every lookup is refused with the text.
+		for _, q := range []string{"identity=u-1", "email=nobody%40example.com"} {
+			ts.do(t, "GET", "/1/profile.json?"+q, nil).wantFail(t, tt.wantHTTP, tt.wantCode, "Lookups are paused")
+		}
+		// Other endpoints are not affected.
+		ts.do(t, "POST", "/1/delete/profiles.json", map[string]any{"identity": "u-404"}).wantSuccess(t)
 	}
 }
 
@@ -119,5 +145,19 @@ func TestProfileBadRequest(t *testing.T) {
 	ts := mustSim(t, nil, Options{})
 	for _, q := range []string{"", "?email=", "?phone=%2B4915550001", "?foo=bar"} {
 		ts.do(t, "GET", "/1/profile.json"+q, nil).wantFail(t, http.StatusBadRequest, 400, "")
+	}
+}
+
+func TestPadProfileBytes(t *testing.T) {
+	ts := mustSim(t, nil, Options{PadProfileBytes: 3 << 20})
+	r := ts.do(t, "GET", "/1/profile.json?identity=u-1", nil)
+	r.wantSuccess(t)
+	pd := r.record(t)["profileData"].(map[string]any)
+	if len(r.raw) < 3<<20 || len(pd["_pad"].(string)) != 3<<20 || pd["City"] != "Lisbon" {
+		t.Errorf("answer of %d bytes, profileData keys %d; want over 3 MiB with the real properties kept", len(r.raw), len(pd))
+	}
+	// The stored profile is not changed by the padding.
+	if p := ts.Lookup("", "u-1")[0]; len(p.ProfileData) != 1 {
+		t.Errorf("stored profileData = %v", p.ProfileData)
 	}
 }

@@ -3,6 +3,7 @@ package ctsim
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,15 +15,18 @@ type eventSummary struct {
 	LastSeen  int64 `json:"last_seen"`
 }
 
-// platformInfo is one device in a profile record.
+// platformInfo is one device in a profile record. Email and Events are
+// set only with Options.NestedPlatformInfo, on the first device.
 type platformInfo struct {
-	Platform   string `json:"platform,omitempty"`
-	ObjectID   string `json:"objectId"`
-	OSVersion  string `json:"os_version,omitempty"`
-	AppVersion string `json:"app_version,omitempty"`
-	Make       string `json:"make,omitempty"`
-	Model      string `json:"model,omitempty"`
-	PushToken  string `json:"push_token,omitempty"`
+	Platform   string                  `json:"platform,omitempty"`
+	ObjectID   string                  `json:"objectId"`
+	OSVersion  string                  `json:"os_version,omitempty"`
+	AppVersion string                  `json:"app_version,omitempty"`
+	Make       string                  `json:"make,omitempty"`
+	Model      string                  `json:"model,omitempty"`
+	PushToken  string                  `json:"push_token,omitempty"`
+	Email      string                  `json:"email,omitempty"`
+	Events     map[string]eventSummary `json:"events,omitempty"`
 }
 
 // profileRecord is the "record" of profile.json and one record of a
@@ -49,6 +53,13 @@ func (s *Server) profileRecordOf(rec *profileRec, fl recordFlags) profileRecord 
 	if fl.profile {
 		out.ProfileData = p.ProfileData
 	}
+	if n := s.opts.PadProfileBytes; n > 0 {
+		out.ProfileData = cloneMap(out.ProfileData)
+		if out.ProfileData == nil {
+			out.ProfileData = map[string]any{}
+		}
+		out.ProfileData["_pad"] = strings.Repeat("x", n)
+	}
 	if fl.events {
 		out.Events = s.st.summary(rec)
 	}
@@ -57,6 +68,10 @@ func (s *Server) profileRecordOf(rec *profileRec, fl recordFlags) profileRecord 
 			Platform: d.Platform, ObjectID: d.ObjectID, OSVersion: d.OSVersion,
 			AppVersion: d.AppVersion, Make: d.Make, Model: d.Model, PushToken: d.PushToken,
 		})
+	}
+	if s.opts.NestedPlatformInfo && len(out.PlatformInfo) > 0 {
+		out.PlatformInfo[0].Email, out.PlatformInfo[0].Events = out.Email, out.Events
+		out.Email, out.Events = "", nil
 	}
 	return out
 }
@@ -76,6 +91,7 @@ type eventProfile struct {
 	OSVersion   string                  `json:"os_version,omitempty"`
 	AppVersion  string                  `json:"app_version,omitempty"`
 	PushToken   string                  `json:"push_token,omitempty"`
+	DF          []any                   `json:"df,omitempty"`
 	Events      map[string]eventSummary `json:"events,omitempty"`
 }
 
@@ -108,20 +124,28 @@ func appendMap(b []byte, m map[string]any) []byte {
 }
 
 // eventProfileOf renders the profile object for device objectID; rec is nil
-// when the profile is gone but its events were kept. The caller holds the
-// mutex.
+// when the profile is gone but its events were kept. With
+// Options.AnonymousEventRecords it has the shape of a real export without
+// identity: no identity, email, name, phone or id, but df and the device
+// fields whatever the app flag says. The caller holds the mutex.
 func (s *Server) eventProfileOf(objectID string, rec *profileRec, fl recordFlags) json.RawMessage {
 	out := eventProfile{ObjectID: objectID}
 	if rec != nil {
 		p := rec.p
-		out.Email, out.Identity, out.Name, out.Phone, out.ID = p.Email, p.Identity, p.Name, p.Phone, rec.id
+		anon := s.opts.AnonymousEventRecords
+		if !anon {
+			out.Email, out.Identity, out.Name, out.Phone, out.ID = p.Email, p.Identity, p.Name, p.Phone, rec.id
+		}
 		for _, d := range p.Devices {
 			if d.ObjectID != objectID {
 				continue
 			}
 			out.Platform = d.Platform
-			if fl.app {
+			if fl.app || anon {
 				out.Make, out.Model, out.OSVersion, out.AppVersion, out.PushToken = d.Make, d.Model, d.OSVersion, d.AppVersion, d.PushToken
+			}
+			if anon {
+				out.DF = deviceFingerprint(d)
 			}
 		}
 		if fl.profile {
@@ -133,6 +157,12 @@ func (s *Server) eventProfileOf(objectID string, rec *profileRec, fl recordFlags
 	}
 	b, _ := json.Marshal(out) // plain data: cannot fail
 	return b
+}
+
+// deviceFingerprint is a "df" array as real exports carry it: three values
+// of mixed types about the device (their meaning is not documented).
+func deviceFingerprint(d Device) []any {
+	return []any{len(d.ObjectID), d.Platform, map[string]any{"h": len(d.Model)}}
 }
 
 // tsOf renders t as CleverTap's yyyyMMddHHmmss integer in loc.

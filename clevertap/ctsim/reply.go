@@ -3,17 +3,25 @@ package ctsim
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // contentType is what CleverTap sends on every reply (recorded).
 const contentType = "application/json;charset=utf-8"
 
-// failBody is CleverTap's generic failure shape.
+// failBody is CleverTap's generic failure shape. Code is an int, or its
+// text when Options.StringCodes is on.
 type failBody struct {
 	Status string `json:"status"`
 	Error  string `json:"error"`
-	Code   int    `json:"code"`
+	Code   any    `json:"code"`
 }
+
+// stringCodes marks a reply whose fail bodies give "code" as a JSON string.
+type stringCodes struct{ http.ResponseWriter }
+
+// Unwrap lets http.ResponseController reach the connection (FaultReset).
+func (s *stringCodes) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Error texts the simulator answers with.
 const (
@@ -46,7 +54,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeFail writes {"status":"fail","error":msg,"code":code} with HTTP
 // status httpStatus.
 func writeFail(w http.ResponseWriter, httpStatus, code int, msg string) {
-	writeJSON(w, httpStatus, failBody{Status: "fail", Error: msg, Code: code})
+	body := failBody{Status: "fail", Error: msg, Code: code}
+	if _, ok := w.(*stringCodes); ok {
+		body.Code = strconv.Itoa(code)
+	}
+	writeJSON(w, httpStatus, body)
 }
 
 // writeBadRequest is a validation failure answered with HTTP 400.

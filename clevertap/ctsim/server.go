@@ -20,11 +20,12 @@ type Server struct {
 	passcodes map[string]bool
 	routes    map[string]route
 
-	mu      sync.Mutex // guards everything below and the store
-	now     time.Time
-	st      *store
-	cursors *cursorStore
-	newIDs  int64 // objectIds made by AddProfile and Recreate
+	mu        sync.Mutex // guards everything below and the store
+	now       time.Time
+	st        *store
+	cursors   *cursorStore
+	newIDs    int64 // objectIds made by AddProfile and Recreate
+	step1Seen int   // step-1 requests, for Step1Pending
 
 	lim *limiter
 
@@ -42,6 +43,7 @@ var regions = map[string]string{
 	"us1.api.clevertap.com":  "us1",
 	"aps3.api.clevertap.com": "aps3",
 	"mec1.api.clevertap.com": "mec1",
+	"sk1.api.clevertap.com":  "sk1",
 }
 
 // New returns a simulator serving a copy of ds with opts. It returns an
@@ -65,7 +67,7 @@ func New(ds *Dataset, opts Options) (*Server, error) {
 		passcodes: map[string]bool{},
 		now:       o.Now,
 		st:        newStore(o.KeepEventsOnDelete),
-		cursors:   newCursorStore(),
+		cursors:   newCursorStore(o.ShortCursors),
 		lim:       newLimiter(o),
 	}
 	for _, p := range acct.Passcodes {
@@ -139,7 +141,12 @@ func (s *Server) makeRoutes() map[string]route {
 // ServeHTTP serves the CleverTap API under /1/ and the simulator's admin
 // endpoints under /_sim/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.StringCodes {
+		w = &stringCodes{ResponseWriter: w}
+	}
 	switch {
+	case strings.HasPrefix(r.URL.Path, "/1/") && s.opts.RedirectTo != "":
+		http.Redirect(w, r, s.opts.RedirectTo+r.URL.RequestURI(), http.StatusFound)
 	case strings.HasPrefix(r.URL.Path, "/1/"):
 		s.serveAPI(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_sim/"):

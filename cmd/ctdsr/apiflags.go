@@ -18,18 +18,17 @@ type apiFlags struct {
 	region       string
 	baseURL      string
 	passcodeFile string
-	concurrency  int
-	share        float64
-	rps          float64
+	quota        clevertap.Quota // bound to the --quota-* flags, from clevertap.DefaultQuota
 }
 
 func (a *apiFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.region, "region", "eu1", "CleverTap region: eu1, in1, us1, sg1, aps3 or mec1")
-	fs.StringVar(&a.baseURL, "base-url", "", "CleverTap API base URL instead of --region (http:// only for loopback)")
+	fs.StringVar(&a.region, "region", "eu1", "CleverTap region: eu1, in1, us1, sg1, aps3, mec1 or sk1")
+	fs.StringVar(&a.baseURL, "base-url", "", "CleverTap API origin instead of --region, e.g. https://eu1.api.clevertap.com (no path; http:// only for loopback)")
 	fs.StringVar(&a.passcodeFile, "passcode-file", "", "read the passcode from this file instead of $CLEVERTAP_PASSCODE")
-	fs.IntVar(&a.concurrency, "quota-concurrency", clevertap.DefaultConcurrency, "CleverTap's in-flight limit per API group (C)")
-	fs.Float64Var(&a.share, "quota-share", 0.75, "share of the limit this run may use: K = max(1, floor(C × share)) per group")
-	fs.Float64Var(&a.rps, "quota-rps", 0, "optional request-rate quota R; the run uses R × share per second (0 = off)")
+	a.quota = clevertap.DefaultQuota()
+	fs.IntVar(&a.quota.Concurrency, "quota-concurrency", a.quota.Concurrency, "CleverTap's in-flight limit per API group (C)")
+	fs.Float64Var(&a.quota.Share, "quota-share", a.quota.Share, "share of the limit this run may use: K = max(1, floor(C × share)) per group, 0 < share ≤ 1")
+	fs.Float64Var(&a.quota.RPS, "quota-rps", a.quota.RPS, "optional request-rate quota R; the run uses R × share per second (0 = off)")
 }
 
 // client builds the CleverTap client from flags and environment, for an
@@ -43,9 +42,13 @@ func (a *apiFlags) client(cmd string, env *Env, loc *time.Location, log *slog.Lo
 	if err != nil {
 		return nil, usageErrorf(cmd, "%w", err)
 	}
+	quota := a.quota
+	if err := quota.Validate(); err != nil {
+		return nil, usageErrorf(cmd, "--quota-concurrency, --quota-share, --quota-rps: %w", err)
+	}
 	opts := []clevertap.Option{
 		clevertap.WithCredentials(account, pass),
-		clevertap.WithQuota(clevertap.Quota{Concurrency: a.concurrency, Share: a.share}),
+		clevertap.WithQuota(quota),
 		clevertap.WithTimezone(loc),
 		clevertap.WithLogger(log),
 	}
@@ -58,11 +61,8 @@ func (a *apiFlags) client(cmd string, env *Env, loc *time.Location, log *slog.Lo
 		}
 		opts = append(opts, clevertap.WithRegion(r))
 	}
-	if a.rps < 0 {
-		return nil, usageErrorf(cmd, "--quota-rps must not be negative")
-	}
-	if a.rps > 0 {
-		opts = append(opts, clevertap.WithRateLimiter(rate.NewLimiter(rate.Limit(a.rps*a.share), 1)))
+	if perSecond := quota.PerSecond(); perSecond > 0 {
+		opts = append(opts, clevertap.WithRateLimiter(rate.NewLimiter(rate.Limit(perSecond), 1)))
 	}
 	c, err := clevertap.NewClient(opts...)
 	if err != nil {
