@@ -27,6 +27,7 @@ type accessJob struct {
 	got      map[string]int64     // events saved per name, this run or (trusted) earlier
 	expected map[string]int64     // events per name according to the summaries
 	probed   map[string]bool      // objectIds already looked up
+	refused  map[string]string    // event names CleverTap refuses to export, with its reason
 	failed   bool
 }
 
@@ -146,19 +147,29 @@ func (r *Runner) advance(ctx context.Context, job *accessJob) error {
 			// too (CleverTap's email lookup returns only one of them).
 			lo := clevertap.DateOf(dayOf(hull.from).AddDate(0, 0, -r.cfg.EmailLookbackDays), time.UTC)
 			today := clevertap.DateOf(r.now(), r.cfg.Location)
+			own := n
 			n.from, n.to = min(n.from, hull.from, lo), max(n.to, hull.to, today)
 			events, seen, err := r.exportFiltered(ctx, job.s, n)
 			if errors.Is(err, clevertap.ErrFilterRejected) {
-				seen = filterUnusable
+				// CleverTap refuses a bad event name or range the same way
+				// as a filter it does not support: ask once without the
+				// filter to tell which.
+				events, err = r.exportUnfiltered(ctx, job.s, own)
+				switch {
+				case err == nil: // the filter is what CleverTap refused
+					seen, n = filterUnusable, own
+				case errors.Is(err, clevertap.ErrInvalidRequest):
+					r.filter.settle(filterUnknown, probe) // says nothing of the filter
+					if err := r.cannotExport(ctx, []*accessJob{job}, own, err); err != nil {
+						return err
+					}
+					continue
+				}
 			}
 			if r.filter.settle(seen, probe) {
 				r.log.Info("CleverTap refused or ignored the profile filter; falling back to shared unfiltered scans")
 			}
-			switch {
-			case errors.Is(err, clevertap.ErrFilterRejected):
-				parked = append(parked, n)
-				continue
-			case err != nil:
+			if err != nil {
 				return r.failed(ctx, job.w, err)
 			}
 			job.setExport(n, events)
@@ -542,8 +553,14 @@ func (s *subject) filterable() bool {
 // the filter. If the filter is seen ignored (records of other emails come
 // back), the export was in fact a full scan: its matches are complete.
 func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Event, filterVerdict, error) {
+	end, ok := r.zone.begin(ctx.Done())
+	if !ok {
+		return nil, filterUnknown, ctx.Err()
+	}
+	defer end()
 	var events []Event
 	seen := filterUnknown
+	zt := r.zone.tally(s, n.name)
 	for _, email := range slices.Sorted(maps.Keys(s.emails)) {
 		var kept []Event
 		ignored, records := false, 0
@@ -559,28 +576,110 @@ func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Even
 					ignored = true
 				}
 				if s.owns(rec) {
-					kept = append(kept, toEvent(n.name, rec))
+					at := r.eventTime(rec)
+					zt.see(rec, at)
+					kept = append(kept, toEvent(n.name, rec, at))
 				}
 			}
 		}
 		if ignored {
-			return kept, filterUnusable, nil // an unfiltered scan: complete on its own
+			return kept, filterUnusable, zt.settle() // an unfiltered scan: complete on its own
 		}
 		if records > 0 {
 			seen = filterApplied
 		}
 		events = append(events, kept...)
 	}
-	return events, seen, nil
+	return events, seen, zt.settle()
 }
 
-func toEvent(name string, rec *clevertap.EventRecord) Event {
+// exportUnfiltered exports one event name over n's days for one subject
+// without the profile filter (every user's records) and keeps the
+// subject's.
+func (r *Runner) exportUnfiltered(ctx context.Context, s *subject, n need) ([]Event, error) {
+	end, ok := r.zone.begin(ctx.Done())
+	if !ok {
+		return nil, ctx.Err()
+	}
+	defer end()
+	var kept []Event
+	zt := r.zone.tally(s, n.name)
+	q := clevertap.EventQuery{EventName: n.name, From: n.from, To: n.to, BatchSize: r.cfg.EventBatchSize}
+	for page, err := range r.api.Events(ctx, q) {
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			if rec := &page[i]; s.owns(rec) {
+				at := r.eventTime(rec)
+				zt.see(rec, at)
+				kept = append(kept, toEvent(n.name, rec, at))
+			}
+		}
+	}
+	return kept, zt.settle()
+}
+
+// cannotExport records that CleverTap refuses to export event name n.name
+// even without a filter (an "Invalid event" it lists in the summaries all
+// the same): the jobs hold the name as examined with no events, their
+// requests' details say so, and so does the run's summary. It is not a
+// failure of the requests, and the name is not asked for again this run.
+func (r *Runner) cannotExport(ctx context.Context, jobs []*accessJob, n need, cause error) error {
+	msg := "refused"
+	var api *clevertap.APIError
+	if errors.As(cause, &api) && api.Message != "" {
+		msg = api.Message
+	}
+	r.mu.Lock()
+	if r.unexportable == nil {
+		r.unexportable = map[string]string{}
+	}
+	r.unexportable[n.name] = msg
+	r.mu.Unlock()
+	r.log.Warn("CleverTap refuses to export an event name; the requests note it", "event", n.name, "reason", msg, "requests", len(jobs))
+	for _, job := range jobs {
+		job.refuse(n, msg)
+	}
+	return r.saveCovered(ctx, n.name, jobs)
+}
+
+// Unexportable returns the event names CleverTap refused to export during
+// the run, with its reason, for the run's summary.
+func (r *Runner) Unexportable() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.unexportable)
+}
+
+// refuse records that the name cannot be exported: its days count as
+// examined, with no events.
+func (j *accessJob) refuse(n need, msg string) {
+	j.setExport(n, nil)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.refused == nil {
+		j.refused = map[string]string{}
+	}
+	j.refused[n.name] = msg
+}
+
+// eventTime is the instant of an exported record: its ts read in the
+// account's timezone (Config.Location), whatever zone the client assumed.
+func (r *Runner) eventTime(rec *clevertap.EventRecord) time.Time {
+	if t, err := clevertap.TSTime(rec.TS, r.cfg.Location); err == nil {
+		return t
+	}
+	return rec.Time.UTC()
+}
+
+func toEvent(name string, rec *clevertap.EventRecord, at time.Time) Event {
 	return Event{
 		ObjectID:         rec.ObjectID,
 		Identity:         rec.Identity,
 		Email:            rec.Email,
 		EventName:        name,
-		Time:             rec.Time.UTC(),
+		Time:             at.UTC(),
 		EventPropsJSON:   rawJSON(rec.EventProps, "{}"),
 		SessionPropsJSON: rawJSON(rec.SessionProps, "{}"),
 	}
@@ -606,8 +705,12 @@ func (r *Runner) park(job *accessJob, needs []need) {
 // flagging any name whose count differs from CleverTap's own summary.
 func (r *Runner) finishAccess(ctx context.Context, job *accessJob) error {
 	job.mu.Lock()
-	var diffs []string
+	var diffs, refused []string
 	for _, name := range slices.Sorted(maps.Keys(job.expected)) {
+		if msg, ok := job.refused[name]; ok {
+			refused = append(refused, fmt.Sprintf("%s (%s)", name, msg))
+			continue
+		}
 		if got, want := job.got[name], job.expected[name]; got != want {
 			diffs = append(diffs, fmt.Sprintf("%s %d of %d", name, got, want))
 		}
@@ -616,6 +719,9 @@ func (r *Runner) finishAccess(ctx context.Context, job *accessJob) error {
 	detail := fmt.Sprintf("%d profile(s)", len(job.s.profiles))
 	if len(diffs) > 0 {
 		detail += "; events exported differ from CleverTap's summary count: " + strings.Join(diffs, ", ")
+	}
+	if len(refused) > 0 {
+		detail += "; CleverTap refuses to export event(s) " + strings.Join(refused, ", ") + ": not in the bundle"
 	}
 	if len(job.s.conflicts) > 0 { // --on-conflict union
 		detail += "; exported despite contradictions (--on-conflict union): " + describe(job.s.conflicts)

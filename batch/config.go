@@ -56,12 +56,17 @@ type Config struct {
 // DefaultConfig returns the settings a run uses unless told otherwise.
 func DefaultConfig() Config {
 	return Config{
-		Workers:           16,
-		Location:          time.UTC,
-		VerifyWindow:      2 * time.Minute,
+		Workers:  16,
+		Location: time.UTC,
+		// CleverTap carries a delete out within 24-48 hours, in a nightly
+		// batch: a search minutes after the delete cannot succeed. So a
+		// run does not wait for verifications; the next runs (cron) search
+		// again 12 hours after the delete, then daily, and fail a profile
+		// still there after 72 hours.
+		VerifyWindow:      0,
 		VerifyDeadline:    72 * time.Hour,
-		VerifyFirst:       15 * time.Second,
-		VerifyMax:         6 * time.Hour,
+		VerifyFirst:       12 * time.Hour,
+		VerifyMax:         24 * time.Hour,
 		MaxAttempts:       5,
 		DeleteBatchWait:   5 * time.Second,
 		EmailLookbackDays: 365,

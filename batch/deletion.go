@@ -75,7 +75,7 @@ func (r *Runner) submitted(ctx context.Context, w *Work) error {
 func (r *Runner) verify(ctx context.Context, w Work) (*Work, error) {
 	c, err := r.checkDeletion(ctx, &w)
 	if err != nil {
-		if isFatalAPI(err) || errors.Is(err, ErrFatal) || ctx.Err() != nil {
+		if isFatalAPI(err) || errors.Is(err, ErrFatal) || outOfTime(ctx, err) || ctx.Err() != nil {
 			return nil, r.failed(ctx, w, err)
 		}
 		// A failed search is not a verdict: try again at the next interval.

@@ -123,6 +123,7 @@ type wire struct {
 
 	requests      atomic.Int64
 	eventOpens    atomic.Int64
+	filteredOpens atomic.Int64                  // successful event opens with the profile filter
 	objectLookups atomic.Int64                  // profile lookups by objectId
 	onRequest     atomic.Pointer[func(n int64)] // called with the request's number, before it is served
 	onPath        func(path string)             // called with every API request's path; set before the run
@@ -178,6 +179,9 @@ func (w *wire) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case !ok:
 	case r.URL.Path == "/1/events.json" && r.Method == http.MethodPost && !strings.Contains(r.URL.RawQuery, "cursor="):
 		w.eventOpens.Add(1)
+		if bytes.Contains(body, []byte("common_profile_properties")) {
+			w.filteredOpens.Add(1)
+		}
 	case r.URL.Path == "/1/delete/profiles.json":
 		var d struct{ Identity, GUID []string }
 		if json.Unmarshal(body, &d) == nil {

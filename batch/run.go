@@ -12,6 +12,10 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// ZoneEvidence returns what the run's exports showed of the account's
+// timezone.
+func (r *Runner) ZoneEvidence() ZoneEvidence { return r.zone.evidence() }
+
 // Progress counts a run's requests as they finish; safe for concurrent use.
 type Progress struct {
 	Total    atomic.Int64 // open requests at the start of the run
@@ -31,16 +35,16 @@ type Runner struct {
 	prog  *Progress
 	res   resolver
 	gate  *matchGate
+	zone  *zoneCheck
 
 	// filter is what the run learnt of CleverTap's profile filter: once it
 	// is refused or ignored, subjects wait for shared scans.
 	filter *filterState
 	mu     sync.Mutex
 	parked map[string][]*parkedNeed // event name → subjects waiting for a shared scan
-
-	// transportFailures counts network-level failures, to stop a run that
-	// cannot reach CleverTap at all instead of failing every row.
-	transportFailures atomic.Int64
+	// unexportable are the event names CleverTap refused to export this
+	// run, with its reason (guarded by mu).
+	unexportable map[string]string
 
 	deleter  *deleter
 	verifier *verifier
@@ -58,7 +62,7 @@ func NewRunner(cfg Config, d Deps) (*Runner, error) {
 	r := &Runner{
 		cfg: cfg, runID: d.RunID, store: detachedStore{d.Store}, api: d.API, now: d.Now,
 		log: d.Logger, prog: d.Progress, res: resolver{api: d.API, now: d.Now},
-		gate:   &matchGate{open: cfg.ExpectNoMatches, account: d.Account},
+		gate: &matchGate{open: cfg.ExpectNoMatches, account: d.Account}, zone: newZoneCheck(cfg.Location),
 		filter: newFilterState(), parked: map[string][]*parkedNeed{},
 	}
 	return r, nil
@@ -97,7 +101,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrFatal) {
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrFatal):
+	case outOfTime(ctx, err), errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w: the next run continues", ErrOutOfTime)
+	case ctx.Err() != nil:
 		return fmt.Errorf("run interrupted: %w", ctx.Err())
 	}
 	return err
@@ -204,27 +213,23 @@ func (r *Runner) finish(ctx context.Context, id string, st Status, detail string
 	return nil
 }
 
-// unreachableAfter is how many network failures, with no request finished,
-// make a run fatal.
-const unreachableAfter = 10
-
 // failed records a failed attempt at a request. It returns a non-nil error
 // only when the run must stop: a fatal API error, the context ending, or the
 // ledger failing.
 func (r *Runner) failed(ctx context.Context, w Work, err error) error {
-	if isFatalAPI(err) {
-		return fatal("CleverTap refused the credentials: %w", err)
+	if ferr := runFatal(err); ferr != nil {
+		return ferr
 	}
 	if errors.Is(err, ErrFatal) {
 		return err
+	}
+	if outOfTime(ctx, err) {
+		return fmt.Errorf("%w: %w", ErrOutOfTime, err) // nothing is held against the request
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	class, permanent := classify(err)
-	if class == "transient" && r.prog.Finished.Load() == 0 && r.transportFailures.Add(1) >= unreachableAfter {
-		return fatal("CleverTap looks unreachable: %d requests failed and none finished; last error: %w", unreachableAfter, err)
-	}
 	giveUp := permanent || w.Attempts+1 >= r.cfg.MaxAttempts
 	r.prog.Failed.Add(1)
 	r.log.Warn("request attempt failed", "request_id", w.ID, "class", class, "attempt", w.Attempts+1, "give_up", giveUp, "err", err)

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -186,17 +187,42 @@ func (r *Runner) sharedScan(ctx context.Context, name string, group []*parkedNee
 	for _, p := range group {
 		sp.from, sp.to = min(sp.from, p.need.from), max(sp.to, p.need.to)
 	}
+	end, ok := r.zone.begin(ctx.Done())
+	if !ok {
+		return ctx.Err()
+	}
+	defer end()
 	found := map[*accessJob][]Event{}
+	tallies := map[*accessJob]*tally{}
 	q := clevertap.EventQuery{EventName: name, From: sp.from, To: sp.to, BatchSize: r.cfg.EventBatchSize}
 	for page, err := range r.api.Events(ctx, q) {
+		if errors.Is(err, clevertap.ErrInvalidRequest) {
+			waiting := make([]*accessJob, 0, len(group))
+			for _, p := range group {
+				waiting = append(waiting, p.job)
+			}
+			return r.cannotExport(ctx, waiting, need{name: name, from: sp.from, to: sp.to}, err)
+		}
 		if err != nil {
 			return r.failScan(ctx, group, err)
 		}
 		for i := range page {
 			rec := &page[i]
+			at := r.eventTime(rec)
 			for _, job := range idx.owners(rec) {
-				found[job] = append(found[job], toEvent(name, rec))
+				zt := tallies[job]
+				if zt == nil {
+					zt = r.zone.tally(job.s, name)
+					tallies[job] = zt
+				}
+				zt.see(rec, at)
+				found[job] = append(found[job], toEvent(name, rec, at))
 			}
+		}
+	}
+	for _, zt := range tallies {
+		if err := zt.settle(); err != nil {
+			return err
 		}
 	}
 	for _, job := range jobs {

@@ -86,9 +86,12 @@ func (v *verifier) loop(ctx context.Context) error {
 		if err := v.checkDue(ctx, h); err != nil {
 			return err
 		}
-		if closed && (h.Len() == 0 || !time.Now().Before(windowEnd)) {
+		// Nothing left that this run could still do: every check still to
+		// come is due after the window closes (or the window is over).
+		if closed && (h.Len() == 0 || (*h)[0].NextCheckAt.Sub(v.now()) > time.Until(windowEnd)) {
 			if h.Len() > 0 {
-				v.log.Info("deletions left pending for the next run", "pending", h.Len())
+				v.log.Info("deletions left pending for the next run", "pending", h.Len(),
+					"next_check_at", (*h)[0].NextCheckAt.UTC().Format(time.RFC3339))
 			}
 			return nil
 		}

@@ -36,6 +36,11 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", int(d)/10000, int(d)/100%100, int(d)%100)
 }
 
+// TSTime is the instant of an event ts (the integer yyyyMMddHHmmss CleverTap
+// writes in the account's timezone) in the account timezone loc. It is how
+// EventRecord.Time is made, for callers that learn the zone later.
+func TSTime(ts int64, loc *time.Location) (time.Time, error) { return parseTS(ts, loc) }
+
 // parseTS turns CleverTap's event ts, the integer yyyyMMddHHmmss in the
 // account timezone, into a UTC time. A wall time inside a daylight-saving
 // gap is resolved as time.Date does.

@@ -19,6 +19,9 @@ type apiFlags struct {
 	baseURL      string
 	passcodeFile string
 	quota        clevertap.Quota // bound to the --quota-* flags, from clevertap.DefaultQuota
+	// Bounds on stalls and answers.
+	requestTimeout, pageTimeout time.Duration
+	maxProfileMB                int64
 }
 
 func (a *apiFlags) register(fs *flag.FlagSet) {
@@ -29,6 +32,11 @@ func (a *apiFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&a.quota.Concurrency, "quota-concurrency", a.quota.Concurrency, "CleverTap's in-flight limit per API group (C)")
 	fs.Float64Var(&a.quota.Share, "quota-share", a.quota.Share, "share of the limit this run may use: K = max(1, floor(C × share)) per group, 0 < share ≤ 1")
 	fs.Float64Var(&a.quota.RPS, "quota-rps", a.quota.RPS, "optional request-rate quota R; the run uses R × share per second (0 = off)")
+	a.requestTimeout, a.pageTimeout = clevertap.DefaultRequestTimeout, clevertap.DefaultPageTimeout
+	durationVar(fs, &a.requestTimeout, "request-timeout", "give up one attempt of a lookup, delete or export start after this long (it is retried)")
+	durationVar(fs, &a.pageTimeout, "page-timeout", "give up one attempt at an event page after this long (pages of 5000 records take longer than lookups)")
+	a.maxProfileMB = clevertap.DefaultMaxProfileBytes >> 20
+	fs.Int64Var(&a.maxProfileMB, "max-profile-mb", a.maxProfileMB, "refuse a profile answer larger than this many MiB (raise it for very large profiles)")
 }
 
 // client builds the CleverTap client from flags and environment, for an
@@ -51,6 +59,9 @@ func (a *apiFlags) client(cmd string, env *Env, loc *time.Location, log *slog.Lo
 		clevertap.WithQuota(quota),
 		clevertap.WithTimezone(loc),
 		clevertap.WithLogger(log),
+		clevertap.WithRequestTimeout(a.requestTimeout),
+		clevertap.WithPageTimeout(a.pageTimeout),
+		clevertap.WithMaxProfileBytes(a.maxProfileMB << 20),
 	}
 	if a.baseURL != "" {
 		opts = append(opts, clevertap.WithBaseURL(a.baseURL))

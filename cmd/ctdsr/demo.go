@@ -91,6 +91,12 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	cfg.Batch.Workers = 8
 	cfg.Batch.VerifyWindow = wait
 	cfg.Batch.VerifyFirst = max(delay/2, 500*time.Millisecond)
+	// The demo account, like many real ones, is not in UTC: its event times
+	// are IST, which the run is told as a user would with --timezone.
+	if cfg.Batch.Location, err = time.LoadLocation(ds.Account.Timezone); err != nil {
+		return fmt.Errorf("demo dataset: %w", err)
+	}
+	cfg.ZoneGiven = true
 	runErr := runJob(ctx, env, client, cfg, log)
 	if runErr != nil && !errors.Is(runErr, ErrRowsFailed) {
 		return runErr

@@ -22,6 +22,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/ctdsr/ctdsr/batch"
 	"github.com/ctdsr/ctdsr/batch/report"
 	"github.com/ctdsr/ctdsr/clevertap/ctsim"
 )
@@ -409,6 +410,7 @@ type summaryFile struct {
 		RateLimited   map[string]int64 `json:"rate_limited_429"`
 	} `json:"api"`
 	OutputFiles []report.FileDigest `json:"output_files"`
+	Zone        batch.ZoneEvidence  `json:"timezone"`
 }
 
 func readSummary(t testing.TB, dir string) summaryFile {
@@ -516,4 +518,13 @@ func checkMode(t testing.TB, path string, perm os.FileMode) {
 	if got := st.Mode().Perm(); got != perm {
 		t.Errorf("%s has mode %v, want %v", path, got, perm)
 	}
+}
+
+// mkdir creates dir (and parents) and returns it.
+func mkdir(t testing.TB, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -61,7 +61,7 @@ func exitCode(ctx context.Context, env *Env, err error) int {
 			fmt.Fprintf(env.Stderr, "ctdsr: %s\n", usage.Hint)
 		}
 		return ExitUsage
-	case errors.Is(err, ErrRowsFailed), errors.Is(err, ErrNotVerified):
+	case errors.Is(err, ErrRowsFailed), errors.Is(err, ErrNotVerified), errors.Is(err, ErrWorkRemains):
 		fmt.Fprintf(env.Stderr, "ctdsr: %v\n", err)
 		return ExitRowsFailed
 	default:

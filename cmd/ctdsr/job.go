@@ -30,13 +30,17 @@ type job struct {
 	client *clevertap.Client
 	log    *slog.Logger
 
-	store    *checkpoint.Store
-	runID    string
-	bg       context.Context // ledger writes and reports must happen even after an interruption
-	stopKeep func() error    // stops the heartbeat; its error is the heartbeat's
-	progress *batch.Progress
-	sum      runSummary
-	outcome  Outcome
+	store *checkpoint.Store
+	runID string
+	// zoneChanged: --timezone differs from the zone the ledger remembers;
+	// the data must agree with it, or the run is a usage error.
+	zoneChanged    string
+	zoneRemembered string          // the zone the ledger remembered at the start
+	bg             context.Context // ledger writes and reports must happen even after an interruption
+	stopKeep       func() error    // stops the heartbeat; its error is the heartbeat's
+	progress       *batch.Progress
+	sum            runSummary
+	outcome        Outcome
 }
 
 // runJob runs one job. Its error maps to the exit code (exit.go).
@@ -48,6 +52,9 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConf
 		return err
 	}
 	defer func() { err = j.close(err) }()
+	if err := j.resolveZone(ctx); err != nil {
+		return err
+	}
 
 	// Find an unwritable --out now, not after the deletes were sent.
 	if err := checkOutputDir(cfg.Out); err != nil {
@@ -59,6 +66,9 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConf
 	runErr := j.execute(ctx)
 	if errors.Is(runErr, checkpoint.ErrLockLost) {
 		return runErr // another run owns the ledger now: write nothing
+	}
+	if runErr = j.settleZone(runErr); errors.As(runErr, new(*UsageError)) {
+		j.outcome = OutcomeFatal
 	}
 	if err := j.report(); err != nil {
 		j.outcome = OutcomeFatal
@@ -132,6 +142,11 @@ func (j *job) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	runCtx, stopRun := ctx, func() {}
+	if j.cfg.MaxDuration > 0 {
+		runCtx, stopRun = context.WithTimeout(ctx, j.cfg.MaxDuration)
+	}
+	defer stopRun()
 	pctx, stopProgress := context.WithCancel(ctx)
 	progressDone := make(chan struct{})
 	go func() {
@@ -139,15 +154,22 @@ func (j *job) execute(ctx context.Context) error {
 		reportProgress(pctx, j.env.Stderr, isTerminal(j.env.Stderr), j.log, j.progress,
 			func() int64 { return totalCalls(j.client.Stats()) }, j.cfg.ProgressEvery)
 	}()
-	runErr := runner.Run(ctx)
+	runErr := runner.Run(runCtx)
 	stopProgress()
 	<-progressDone
+	j.sum.Zone = runner.ZoneEvidence()
+	j.sum.UnexportableEvents = runner.Unexportable()
 
 	switch {
 	case runErr == nil:
 		j.outcome = OutcomeOK
 	case ctx.Err() != nil && !errors.Is(runErr, batch.ErrFatal):
 		j.outcome = OutcomeInterrupted
+	case errors.Is(runErr, batch.ErrOutOfTime):
+		j.outcome = OutcomeOutOfTime
+		j.sum.Error = runErr.Error()
+		j.log.Warn("run stopped at --max-duration; the next run continues", "max_duration", formatDuration(j.cfg.MaxDuration))
+		return nil
 	default:
 		j.sum.Error = runErr.Error()
 	}
@@ -177,6 +199,9 @@ func (j *job) report() error {
 	}
 	if j.outcome == OutcomeOK && (hasProblems(did) || j.progress.Failed.Load() > 0) {
 		j.outcome = OutcomeRowsFailed
+	}
+	if j.outcome == OutcomeOutOfTime && counts.Open == 0 {
+		j.outcome = OutcomeOK // it ran out of time with nothing left to do
 	}
 	j.sum.Outcome = j.outcome
 	j.sum.EndedAt = j.cfg.Now().UTC()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 )
@@ -14,6 +15,7 @@ const (
 	OutcomeOK              Outcome = "ok"               // every request reached a good status or is waiting as it should
 	OutcomeRowsFailed      Outcome = "rows_failed"      // finished, but rows were rejected, failed or need a person
 	OutcomeInterrupted     Outcome = "interrupted"      // stopped by SIGINT/SIGTERM; state saved
+	OutcomeOutOfTime       Outcome = "out_of_time"      // reached --max-duration (or a wait would pass it); state saved
 	OutcomeUnreadableInput Outcome = "unreadable_input" // a manifest could not be read; nothing was worked on
 	OutcomeFatal           Outcome = "fatal"            // the run could not go on
 )
@@ -29,6 +31,12 @@ func (o Outcome) err(runID, out string, cause error) error {
 		return fmt.Errorf("run %s: %w (see %s)", runID, ErrRowsFailed, filepath.Join(out, "requests.parquet"))
 	case OutcomeInterrupted:
 		return fmt.Errorf("run %s: %w", runID, ErrInterrupted)
+	case OutcomeOutOfTime:
+		return fmt.Errorf("run %s: %w", runID, ErrWorkRemains)
 	}
 	return cause
 }
+
+// ErrWorkRemains is returned when a run stopped at --max-duration with
+// requests still open; it maps to exit code 3: the next run continues.
+var ErrWorkRemains = errors.New("stopped at --max-duration with work left; the next run continues (see summary.json)")

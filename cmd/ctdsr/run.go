@@ -27,8 +27,13 @@ type jobConfig struct {
 	ProgressEvery time.Duration
 	// ReportWindow is how far back closed requests appear in the reports.
 	ReportWindow time.Duration
-	Args         []string         // the command line, without secrets, for the ledger
-	Now          func() time.Time // the clock of the ledger and the engine
+	// MaxDuration ends the run cleanly after this long (0: no limit).
+	MaxDuration time.Duration
+	// ZoneGiven says --timezone was given, rather than remembered by the
+	// ledger or the UTC default.
+	ZoneGiven bool
+	Args      []string         // the command line, without secrets, for the ledger
+	Now       func() time.Time // the clock of the ledger and the engine
 }
 
 // defaultJobConfig holds every default of a run once: the engine's come
@@ -60,6 +65,8 @@ func (c *jobConfig) register(fs *flag.FlagSet) {
 		"finish even when 20 or more subjects are looked up and none is found (otherwise the run stops, suspecting the wrong account)")
 	durationVar(fs, &c.ProgressEvery, "progress-every", "interval of progress log lines when stderr is not a terminal")
 	durationVar(fs, &c.ReportWindow, "report-window", "closed requests stay in the reports this long after they closed (open ones always are)")
+	durationVar(fs, &c.MaxDuration, "max-duration",
+		"end the run cleanly after this long, reports written, so a nightly run never overlaps the next (0 = no limit)")
 }
 
 func cmdRun(ctx context.Context, env *Env, args []string) error {
@@ -77,8 +84,12 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, "run", args); err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) { cfg.ZoneGiven = cfg.ZoneGiven || f.Name == "timezone" })
 	if err := cfg.Batch.Validate(); err != nil {
 		return usageErrorf("run", "%w", err)
+	}
+	if cfg.MaxDuration < 0 {
+		return usageErrorf("run", "--max-duration must not be negative")
 	}
 	log, err := lf.logger("run", env)
 	if err != nil {

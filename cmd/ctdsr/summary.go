@@ -3,6 +3,8 @@ package main
 import (
 	"time"
 
+	"github.com/ctdsr/ctdsr/batch"
+
 	"github.com/ctdsr/ctdsr/batch/report"
 	"github.com/ctdsr/ctdsr/checkpoint"
 	"github.com/ctdsr/ctdsr/clevertap"
@@ -30,6 +32,12 @@ type runSummary struct {
 	// Run says what this run did.
 	Run runDid     `json:"run"`
 	API apiSummary `json:"api"`
+	// Zone is the account timezone in use and what this run's exports
+	// showed of it (moments checked and agreeing).
+	Zone batch.ZoneEvidence `json:"timezone"`
+	// UnexportableEvents are the event names CleverTap refused to export
+	// this run, with its reason; the requests' details name them too.
+	UnexportableEvents map[string]string `json:"unexportable_events,omitempty"`
 	// OutputFiles lists every file written with its size and SHA-256
 	// (summary.json itself aside): `ctdsr verify-reports` checks them.
 	OutputFiles []report.FileDigest `json:"output_files"`
