@@ -72,8 +72,10 @@ var lifecycle = []StatusInfo{
 	{Status: StatusReappeared, Types: deletionOnly, Terminal: true, Problem: true, Report: "reappeared",
 		Meaning: "the deleted profile is gone but the person came back as a new profile"},
 	{Status: StatusNotFound, Types: bothTypes, Terminal: true, Report: "not_found",
+		Next:    []Status{StatusPending}, // `ctdsr reopen`, after a wrong configuration
 		Meaning: "CleverTap held no profile for the email or user id"},
 	{Status: StatusFailed, Types: bothTypes, Terminal: true, Problem: true, Report: "failed",
+		Next:    []Status{StatusPending}, // `ctdsr reopen`
 		Meaning: "given up after repeated or permanent errors; the detail says why"},
 	{Status: StatusConflict, Types: bothTypes, Terminal: true, Problem: true, Report: "conflict", Discards: true,
 		Meaning: "a profile found contradicts the row (email and user id lead to different people, or CleverTap answered with someone else): nothing was exported or deleted; hand the corrected row in under a new request id"},
@@ -168,6 +170,18 @@ func CheckMove(t RequestType, from, to Status) error {
 		return fmt.Errorf("%w: a %s request cannot move from %s to %s", ErrTransition, t, from, to)
 	}
 	return nil
+}
+
+// Reopenable lists the statuses `ctdsr reopen` can take a request out of:
+// the terminal ones that may move back to pending.
+func Reopenable() []Status {
+	var out []Status
+	for _, i := range lifecycle {
+		if i.Terminal && slices.Contains(i.Next, StatusPending) {
+			out = append(out, i.Status)
+		}
+	}
+	return out
 }
 
 // CheckOpen returns nil when a request in status st can still be worked

@@ -26,6 +26,7 @@ func commands() []command {
 		{"status", "summarise a ledger without calling CleverTap", cmdStatus},
 		{"report", "render the reports of a ledger without calling CleverTap", cmdReport},
 		{"verify-reports", "check a report directory against its summary.json", cmdVerifyReports},
+		{"reopen", "reopen failed or not-found requests for the next run", cmdReopen},
 		{"sim", "serve the built-in CleverTap simulator", cmdSim},
 		{"demo", "run a sample manifest end to end against the simulator", cmdDemo},
 		{"version", "print the version", cmdVersion},
