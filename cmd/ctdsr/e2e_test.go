@@ -532,6 +532,24 @@ func TestStatusAfterRun(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, res.stdout)
 		}
 	}
+	// One line per request of a list, the most urgent first.
+	res = ctdsr(t, "status", "--state", state, "--list", "overdue")
+	if res.code != ExitOK || !strings.Contains(res.stdout, "D-01") || strings.Contains(res.stdout, "D-02") ||
+		!strings.Contains(res.stdout, "1 overdue request(s)") {
+		t.Errorf("status --list overdue: want D-01 only\n%s", res)
+	}
+	res = ctdsr(t, "status", "--state", state, "--list", "open", "--json")
+	var listed []struct {
+		RequestID string `json:"request_id"`
+		Status    string `json:"status"`
+		DaysOpen  int    `json:"days_open"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &listed); err != nil || len(listed) != 4 || listed[0].RequestID != "D-01" {
+		t.Errorf("status --list open --json: %v %+v; want the 4 submitted deletions, D-01 (due first) first\n%s", err, listed, res)
+	}
+	if res := ctdsr(t, "status", "--state", state, "--list", "urgent"); res.code != ExitUsage {
+		t.Errorf("status --list urgent: want exit 2\n%s", res)
+	}
 	if n := sim.HTTP.Load(); n != calls {
 		t.Errorf("status called the API %d times", n-calls)
 	}

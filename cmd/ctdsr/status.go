@@ -6,36 +6,47 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ctdsr/ctdsr/checkpoint"
 )
 
-const statusSynopsis = `--state LEDGER.db [--json] [--due-within 168h]
+const statusSynopsis = `--state LEDGER.db [--json] [--due-within 7d] [--list open|overdue|due-soon|late|conflict]
 
 Summarises a ledger without calling CleverTap: counts by type and status,
-open requests, the oldest open one, and what is due soon or overdue.`
+open requests, the oldest open one, what is due soon, overdue or late.
+With --list it prints one line per request of that list instead (request
+id, type, status, due date, days open), the most urgent first.`
 
 func cmdStatus(ctx context.Context, env *Env, args []string) error {
 	flags := newFlagSet(env, "status", statusSynopsis)
 	var (
 		state     string
 		asJSON    bool
+		list      string
 		dueWithin time.Duration
 	)
 	flags.StringVar(&state, "state", "", "the SQLite ledger file")
 	flags.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	flags.StringVar(&list, "list", "", "print the requests of one list: "+strings.Join(checkpoint.ListNames, ", "))
 	dueWithin = checkpoint.DefaultDueWithin
 	durationVar(flags, &dueWithin, "due-within", "what counts as due soon")
 	if err := parseFlags(flags, "status", args); err != nil {
 		return err
+	}
+	if list != "" && !slices.Contains(checkpoint.ListNames, list) {
+		return usageErrorf("status", "--list %q: want one of %s", list, strings.Join(checkpoint.ListNames, ", "))
 	}
 	store, err := openExisting(ctx, state, "status")
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if list != "" {
+		return writeList(ctx, env.Stdout, store, list, dueWithin, asJSON)
+	}
 	c, err := store.Counts(ctx, dueWithin)
 	if err != nil {
 		return err
@@ -142,4 +153,60 @@ func byReportName(counts []checkpoint.StatusCount) []reportCount {
 		out[i].n += sc.N
 	}
 	return out
+}
+
+// listedJSON is one request of `ctdsr status --list ... --json`.
+type listedJSON struct {
+	RequestID   string     `json:"request_id"`
+	Type        string     `json:"request_type"`
+	Status      string     `json:"status"`
+	DueAt       *time.Time `json:"due_at,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	DaysOpen    int        `json:"days_open"`
+}
+
+// writeList prints one line (or JSON object) per request of a list.
+func writeList(ctx context.Context, w io.Writer, store *checkpoint.Store, list string, dueWithin time.Duration, asJSON bool) error {
+	var items []listedJSON
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if !asJSON {
+		fmt.Fprintln(tw, "REQUEST\tTYPE\tSTATUS\tDUE\tDAYS OPEN")
+	}
+	n := 0
+	err := store.ListRequests(ctx, list, time.Now(), dueWithin, func(r checkpoint.ListedRequest) error {
+		n++
+		if asJSON {
+			it := listedJSON{RequestID: r.ID, Type: string(r.Type), Status: r.Status.Report(), DaysOpen: r.DaysOpen}
+			if !r.DueAt.IsZero() {
+				it.DueAt = &r.DueAt
+			}
+			if !r.CompletedAt.IsZero() {
+				it.CompletedAt = &r.CompletedAt
+			}
+			items = append(items, it)
+			return nil
+		}
+		due := "-"
+		if !r.DueAt.IsZero() {
+			due = r.DueAt.Format(time.DateOnly)
+		}
+		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", r.ID, r.Type, r.Status.Report(), due, r.DaysOpen)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if items == nil {
+			items = []listedJSON{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%d %s request(s)\n", n, list)
+	return err
 }
