@@ -48,6 +48,10 @@ type Config struct {
 	// ConflictReview ends the request as StatusConflict, ConflictUnion
 	// carries on with every profile and notes the contradiction.
 	OnConflict ConflictPolicy
+	// ResweepAfter: a deletion verified at least this long ago is looked
+	// up once more (a user deleted who comes back is reported as
+	// reappeared); 0 turns the second sweep off.
+	ResweepAfter time.Duration
 	// ExpectNoMatches lets a run finish that looks many subjects up and
 	// finds none; otherwise it stops, suspecting the wrong account.
 	ExpectNoMatches bool
@@ -72,6 +76,7 @@ func DefaultConfig() Config {
 		EmailLookbackDays: 365,
 		EventBatchSize:    clevertap.MaxBatchSize,
 		OnConflict:        ConflictReview,
+		ResweepAfter:      30 * 24 * time.Hour,
 	}
 }
 
@@ -98,6 +103,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("email look-back %d days is negative", c.EmailLookbackDays)
 	case c.EventBatchSize < 1 || c.EventBatchSize > clevertap.MaxBatchSize:
 		return fmt.Errorf("event batch size %d is outside 1..%d", c.EventBatchSize, clevertap.MaxBatchSize)
+	case c.ResweepAfter < 0:
+		return fmt.Errorf("resweep after %v is negative", c.ResweepAfter)
 	case !c.OnConflict.valid():
 		return fmt.Errorf("on conflict %q: want %s or %s", c.OnConflict, ConflictReview, ConflictUnion)
 	}

@@ -51,6 +51,7 @@ const noMatchLimit = 20
 type matchGate struct {
 	mu      sync.Mutex
 	open    bool // a subject was found, or no matches are expected
+	any     bool // a subject was found in this run
 	misses  int
 	held    []heldMiss
 	account string
@@ -65,6 +66,7 @@ type heldMiss struct {
 func (g *matchGate) found() []heldMiss {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.any = true
 	if g.open {
 		return nil
 	}
@@ -91,6 +93,13 @@ func (g *matchGate) miss(id, detail string) (now bool, err error) {
 			ErrNoMatches, g.misses, g.account)
 	}
 	return false, nil
+}
+
+// anyFound reports whether the run found any subject, or expects none.
+func (g *matchGate) anyFound() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.any
 }
 
 // release returns the verdicts still held once every subject was looked

@@ -41,3 +41,11 @@ func (d detachedStore) MarkDeleteSubmitted(ctx context.Context, runID string, re
 func (d detachedStore) RecordCheck(ctx context.Context, runID, requestID string, c Check) error {
 	return d.s.RecordCheck(context.WithoutCancel(ctx), runID, requestID, c)
 }
+
+func (d detachedStore) ResweepDue(ctx context.Context, before time.Time, limit int) ([]Work, error) {
+	return d.s.ResweepDue(ctx, before, limit)
+}
+
+func (d detachedStore) RecordResweep(ctx context.Context, runID, requestID string, r Resweep) error {
+	return d.s.RecordResweep(context.WithoutCancel(ctx), runID, requestID, r)
+}

@@ -22,6 +22,9 @@ type Progress struct {
 	Finished atomic.Int64 // requests that reached a status this run
 	Failed   atomic.Int64 // attempts that failed this run
 	Pending  atomic.Int64 // deletions waiting for verification
+
+	Reswept    atomic.Int64 // verified deletions swept a second time
+	Reappeared atomic.Int64 // of them, found back
 }
 
 // Runner carries out one run.
@@ -95,7 +98,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		if err := r.recordMisses(gctx, r.gate.release()); err != nil {
 			return err
 		}
-		return r.sharedScans(gctx)
+		if err := r.sharedScans(gctx); err != nil {
+			return err
+		}
+		return r.resweep(gctx)
 	})
 	err = g.Wait()
 	if err == nil {

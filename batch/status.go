@@ -68,6 +68,7 @@ var lifecycle = []StatusInfo{
 	{Status: StatusDeleteAccepted, Types: deletionOnly, Terminal: true, Report: "submitted",
 		Meaning: "CleverTap accepted the delete; counted as done without verification (--deletion-complete-on submit)"},
 	{Status: StatusVerified, Types: deletionOnly, Terminal: true, Report: "verified",
+		Next:    []Status{StatusReappeared}, // the second sweep (--resweep-after) found the person back
 		Meaning: "searched again by email and user id after the delete: nothing left"},
 	{Status: StatusReappeared, Types: deletionOnly, Terminal: true, Problem: true, Report: "reappeared",
 		Meaning: "the deleted profile is gone but the person came back as a new profile"},

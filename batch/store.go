@@ -42,6 +42,21 @@ type Store interface {
 	// RecordCheck records one verification search of a deletion and, when
 	// c.Status differs from StatusDeleteSubmitted, its outcome.
 	RecordCheck(ctx context.Context, runID, requestID string, c Check) error
+
+	// ResweepDue returns up to limit verified deletions, verified at or
+	// before verifiedBefore and never swept again, the oldest first.
+	ResweepDue(ctx context.Context, verifiedBefore time.Time, limit int) ([]Work, error)
+
+	// RecordResweep records the second sweep of a verified deletion: with
+	// r.Back the request becomes StatusReappeared with r.Detail.
+	RecordResweep(ctx context.Context, runID, requestID string, r Resweep) error
+}
+
+// Resweep is the second sweep of a verified deletion.
+type Resweep struct {
+	At     time.Time
+	Back   bool   // a profile with the subject's email or user id exists again
+	Detail string // evidence: the new objectIds and when they were first seen
 }
 
 // Work is one open request and what earlier runs found for it.

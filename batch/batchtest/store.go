@@ -64,6 +64,7 @@ type Record struct {
 	Checks            []batch.Check
 	LastCheckedAt     time.Time
 	NextCheckAt       time.Time
+	ResweptAt         time.Time
 }
 
 // NameExport is one exported event name of an access request.
@@ -408,6 +409,66 @@ func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batc
 	if c.Status != rec.Status || c.Detail != "" {
 		setStatus(rec, c.Status, c.Detail, c.At)
 	}
+	touch(rec, runID)
+	return nil
+}
+
+// ResweepDue returns verified deletions verified at or before before and
+// not swept again, the oldest first.
+func (s *Store) ResweepDue(ctx context.Context, before time.Time, limit int) ([]batch.Work, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "ResweepDue", ""); err != nil {
+		return nil, err
+	}
+	var due []*Record
+	for _, rec := range s.reqs {
+		if rec.Status == batch.StatusVerified && !rec.CompletedAt.After(before) && rec.ResweptAt.IsZero() {
+			due = append(due, rec)
+		}
+	}
+	slices.SortFunc(due, func(a, b *Record) int {
+		if c := a.CompletedAt.Compare(b.CompletedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Request.ID, b.Request.ID)
+	})
+	var out []batch.Work
+	for _, rec := range due[:min(limit, len(due))] {
+		w := batch.Work{Request: rec.Request, Status: rec.Status, DeleteRequestedAt: rec.DeleteRequestedAt, Checks: len(rec.Checks)}
+		if rec.Plan != nil {
+			w.Plan = clonePlan(rec.Plan)
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// RecordResweep records the second sweep of a verified deletion.
+func (s *Store) RecordResweep(ctx context.Context, runID, requestID string, r batch.Resweep) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "RecordResweep", requestID); err != nil {
+		return err
+	}
+	rec, err := s.record(requestID)
+	if err != nil {
+		return err
+	}
+	if err := ofType(rec, batch.Deletion, "RecordResweep"); err != nil {
+		return err
+	}
+	if rec.Status != batch.StatusVerified || !rec.ResweptAt.IsZero() {
+		return fmt.Errorf("batchtest: RecordResweep: request %s: %w: it is %s, not a verified deletion awaiting its second sweep",
+			requestID, batch.ErrTransition, rec.Status)
+	}
+	if r.Back {
+		if err := move(rec, batch.StatusReappeared); err != nil {
+			return fmt.Errorf("batchtest: RecordResweep: request %s: %w", requestID, err)
+		}
+		setStatus(rec, batch.StatusReappeared, r.Detail, r.At)
+	}
+	rec.ResweptAt = r.At
 	touch(rec, runID)
 	return nil
 }

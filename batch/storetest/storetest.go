@@ -73,6 +73,7 @@ func Run(t *testing.T, h Harness) {
 		{"ClosedRequestsRefuseWrites", testClosedRefuse},
 		{"UnknownRequests", testUnknown},
 		{"DiscardingStatusDropsTheBundle", testDiscards},
+		{"SecondSweep", testResweep},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}
@@ -400,5 +401,65 @@ func testDiscards(t *testing.T, h Harness) {
 					got.Profiles, got.Events, wantProfiles, wantEvents)
 			}
 		})
+	}
+}
+
+// verified takes a deletion through plan, accepted delete and a check that
+// found it gone at at.
+func verified(t *testing.T, s batch.Store, run, id string, at time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	must(t, "PlanDeletion", s.PlanDeletion(ctx, run, id, batch.DeletionPlan{ObjectIDs: []string{"g-" + id}, Profiles: 1}))
+	must(t, "MarkDeleteSubmitted", s.MarkDeleteSubmitted(ctx, run, []string{id}, T0, T0.Add(time.Minute)))
+	must(t, "RecordCheck", s.RecordCheck(ctx, run, id, batch.Check{At: at, Status: batch.StatusVerified, Detail: "gone"}))
+}
+
+func testResweep(t *testing.T, h Harness) {
+	s, run := h.New(t, Access("A1"), Deletion("D1"), Deletion("D2"), Deletion("D3"))
+	ctx := t.Context()
+	verified(t, s, run, "D1", T0.Add(time.Hour))
+	verified(t, s, run, "D2", T0.Add(2*time.Hour))
+	dueIDs := func(before time.Time) []string {
+		t.Helper()
+		due, err := s.ResweepDue(ctx, before, 10)
+		if err != nil {
+			t.Fatalf("ResweepDue: %v", err)
+		}
+		var out []string
+		for _, w := range due {
+			if w.Plan == nil || len(w.Plan.ObjectIDs) != 1 {
+				t.Errorf("ResweepDue %s without its plan: %+v", w.ID, w.Plan)
+			}
+			out = append(out, w.ID)
+		}
+		return out
+	}
+	if got := dueIDs(T0.Add(90 * time.Minute)); !slices.Equal(got, []string{"D1"}) {
+		t.Errorf("due a second sweep at +90m: %v, want [D1] (D2 verified later, D3 never)", got)
+	}
+	if got := dueIDs(T0.Add(3 * time.Hour)); !slices.Equal(got, []string{"D1", "D2"}) {
+		t.Errorf("due at +3h: %v, want [D1 D2], the oldest first", got)
+	}
+	must(t, "RecordResweep nothing", s.RecordResweep(ctx, run, "D1", batch.Resweep{At: T0.Add(4 * time.Hour)}))
+	must(t, "RecordResweep back", s.RecordResweep(ctx, run, "D2", batch.Resweep{At: T0.Add(4 * time.Hour), Back: true, Detail: "back"}))
+	if got := dueIDs(T0.Add(5 * time.Hour)); len(got) != 0 {
+		t.Errorf("due after both were swept: %v, want none (once each)", got)
+	}
+	want := []Snapshot{{Status: batch.StatusVerified, Detail: "gone", Closed: true},
+		{Status: batch.StatusReappeared, Detail: "back", Closed: true}}
+	if got := snapshots(t, h, s, "D1", "D2"); !slices.Equal(got, want) {
+		t.Errorf("after the sweeps: %+v, want %+v", got, want)
+	}
+	before := snapshots(t, h, s, "A1", "D1", "D2", "D3")
+	for what, c := range map[string]struct {
+		id   string
+		want error
+	}{
+		"RecordResweep of a deletion swept already": {"D1", batch.ErrTransition},
+		"RecordResweep of a pending deletion":       {"D3", batch.ErrTransition},
+		"RecordResweep of an access request":        {"A1", batch.ErrWrongType},
+	} {
+		refused(t, what, s.RecordResweep(ctx, run, c.id, batch.Resweep{At: T0, Back: true, Detail: "x"}), c.want,
+			before, snapshots(t, h, s, "A1", "D1", "D2", "D3"))
 	}
 }

@@ -209,7 +209,8 @@ func (j *job) report() error {
 	j.sum.ReportWindow = formatDuration(j.cfg.ReportWindow)
 	j.sum.Ledger = ledgerSummaryOf(counts)
 	j.sum.Run = runDid{Touched: statusMap(did.ByStatus), Finished: j.progress.Finished.Load(),
-		FailedAttempts: j.progress.Failed.Load(), Rejects: did.Rejects}
+		FailedAttempts: j.progress.Failed.Load(), Rejects: did.Rejects,
+		Reswept: j.progress.Reswept.Load(), Reappeared: j.progress.Reappeared.Load()}
 	j.sum.API = apiSummaryOf(j.client.Stats(), j.client.PerGroup())
 	j.sum.OutputFiles = r.Files
 	if err := j.writeSummary(); err != nil {

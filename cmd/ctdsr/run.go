@@ -61,6 +61,8 @@ func (c *jobConfig) register(fs *flag.FlagSet) {
 	fs.Var(locationFlag{&b.Location}, "timezone", "the CleverTap account's timezone (IANA name), for event dates")
 	fs.Var(conflictFlag{&b.OnConflict}, "on-conflict",
 		"when a profile found contradicts the row (email and user id lead to different people): review (end the request as conflict, act on nobody) or union (act on every profile, note it)")
+	durationVar(fs, &b.ResweepAfter, "resweep-after",
+		"look a deletion verified this long ago up once more; one found back is reported as reappeared (0 = off)")
 	fs.BoolVar(&b.ExpectNoMatches, "expect-no-matches", b.ExpectNoMatches,
 		"finish even when 20 or more subjects are looked up and none is found (otherwise the run stops, suspecting the wrong account)")
 	durationVar(fs, &c.ProgressEvery, "progress-every", "interval of progress log lines when stderr is not a terminal")
