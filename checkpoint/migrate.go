@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -81,6 +82,12 @@ func appliedMigrations(ctx context.Context, db *sql.DB) ([]string, error) {
 	return vs, nil
 }
 
+// foreignKeysOff is the first line of a migration that rebuilds a table
+// other tables refer to (SQLite's twelve-step ALTER, to drop a CHECK, say):
+// it runs with foreign-key enforcement off on its connection, and checks
+// every reference with PRAGMA foreign_key_check before it commits.
+const foreignKeysOff = "-- ctdsr:foreign-keys-off"
+
 // applyMigration runs one file and records it in one transaction. It checks
 // again inside the transaction, so two processes opening a new ledger at
 // once apply each step exactly once.
@@ -90,7 +97,19 @@ func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, name string, at
 	if err != nil {
 		return fmt.Errorf("migration %s: read: %w", version, err)
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx) // the pragma and the transaction must share it
+	if err != nil {
+		return fmt.Errorf("migration %s: connect: %w", version, err)
+	}
+	defer conn.Close()
+	rebuild := strings.HasPrefix(string(body), foreignKeysOff)
+	if rebuild {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return fmt.Errorf("migration %s: foreign keys off: %w", version, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: begin: %w", version, err)
 	}
@@ -106,6 +125,11 @@ func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, name string, at
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return fmt.Errorf("migration %s: apply: %w", version, err)
 	}
+	if rebuild {
+		if err := foreignKeyCheck(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", version, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx,
 		"INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", version, dbTime(at)); err != nil {
 		return fmt.Errorf("migration %s: record: %w", version, err)
@@ -114,4 +138,24 @@ func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, name string, at
 		return fmt.Errorf("migration %s: commit: %w", version, err)
 	}
 	return nil
+}
+
+// foreignKeyCheck fails when any reference is broken.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("foreign key check: %w", err)
+		}
+		return fmt.Errorf("foreign key check: a row of %s refers to a missing row of %s", table, parent)
+	}
+	return rows.Err()
 }

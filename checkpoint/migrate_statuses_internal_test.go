@@ -2,7 +2,9 @@ package checkpoint
 
 import (
 	"database/sql"
+	"io/fs"
 	"log/slog"
+	"path"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -62,5 +64,84 @@ func TestMigration0003MakesTheHiddenStatusExplicit(t *testing.T) {
 	want := []string{"closed delete_accepted", "done done", "verifying delete_submitted"}
 	if !slices.Equal(got, want) {
 		t.Errorf("after migration 0003: %q, want %q", got, want)
+	}
+}
+
+// Migration 0009 rebuilds requests (to drop a CHECK): every row of it and
+// of the tables that refer to it survives, references still hold, and
+// foreign keys are enforced again afterwards.
+func TestMigration0009KeepsEverything(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ledger.db")
+	db, err := sql.Open("sqlite", dsn(file, writerParams))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	log := slog.New(slog.DiscardHandler)
+	now := func() time.Time { return time.Unix(1, 0) }
+	old := fstest.MapFS{}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if path.Base(name) < "0009" {
+			old[name] = &fstest.MapFile{Data: mustReadMigration(t, path.Base(name))}
+		}
+	}
+	if err := migrate(t.Context(), db, old, now, log); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO runs (run_id, started_at, args, tool_version, pid, hostname) VALUES ('r', 0, '[]', 'old', 1, 'h')`,
+		`INSERT INTO manifests (manifest_id, sha256, path, format, first_run_id, created_at) VALUES (1, printf('%064d', 0), 'm.csv', 'csv', 'r', 0)`,
+		`INSERT INTO requests (req_id, request_id, request_type, email, content_hash, source_row, manifest_id, created_at, updated_at, state, last_run_id)
+			VALUES (7, 'A1', 'access', 'a@example.com', zeroblob(32), 2, 1, 0, 0, 'done', 'r'),
+			       (8, 'D1', 'deletion', 'd@example.com', zeroblob(32), 3, 1, 0, 0, 'verified', 'r')`,
+		`INSERT INTO request_sources (manifest_id, source_row, req_id) VALUES (1, 9, 7)`,
+		`INSERT INTO access_profiles (request_id, ordinal, matched_by, object_ids, profile_data_json, event_summary_json, platform_info_json, retrieved_at)
+			VALUES ('A1', 0, 'email', '["g"]', '{}', '{}', '[]', 0)`,
+		`INSERT INTO access_event_names (request_id, event_name, expected, exported, done_at) VALUES ('A1', 'E', 1, 1, 0)`,
+		`INSERT INTO access_events (request_id, event_name, seq, object_id, event_time, event_props_json, session_props_json)
+			VALUES ('A1', 'E', 0, 'g', 0, '{}', '{}')`,
+		`INSERT INTO deletions (request_id, object_ids, identities, profiles, planned_at) VALUES ('D1', '["g2"]', '[]', 1, 0)`,
+		`INSERT INTO request_history (request_id, at, run_id, from_state, to_state) VALUES ('D1', 0, 'r', 'pending', 'verified')`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := migrate(t.Context(), db, migrationFiles, now, log); err != nil {
+		t.Fatal(err)
+	}
+	count := func(q string) int {
+		var n int
+		if err := db.QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	for q, want := range map[string]int{
+		"SELECT count(*) FROM requests WHERE req_id IN (7, 8)":                            2,
+		"SELECT count(*) FROM request_rows":                                               3,
+		"SELECT count(*) FROM access_profiles JOIN requests USING (request_id)":           1,
+		"SELECT count(*) FROM access_events":                                              1,
+		"SELECT count(*) FROM deletions JOIN requests USING (request_id)":                 1,
+		"SELECT count(*) FROM request_history":                                            1,
+		"SELECT count(*) FROM pragma_foreign_key_check":                                   0,
+		"SELECT foreign_keys FROM pragma_foreign_keys":                                    1,
+		"SELECT count(*) FROM pragma_index_list('requests') WHERE name LIKE 'requests_%'": 4,
+	} {
+		if got := count(q); got != want {
+			t.Errorf("after 0009: %s = %d, want %d", q, got, want)
+		}
+	}
+	// The CHECK now allows a purged request without email or user id.
+	if _, err := db.ExecContext(t.Context(), `UPDATE requests SET email = '', purged_at = 1 WHERE req_id = 7`); err != nil {
+		t.Errorf("purging a request after 0009: %v", err)
+	}
+	if _, err := db.ExecContext(t.Context(), `UPDATE requests SET email = '' WHERE req_id = 8`); err == nil {
+		t.Error("a request that is not purged lost its email and user id")
 	}
 }

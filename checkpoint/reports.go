@@ -58,6 +58,13 @@ func selected(sel report.Selection) (string, []any) {
 	return cond, args
 }
 
+// purgedSQL renders what a purged request keeps as evidence, for its
+// detail: when, and the SHA-256 of its email and user id.
+const purgedSQL = `CASE WHEN r.purged_at IS NULL THEN '' ELSE
+	'; personal data purged on ' || strftime('%Y-%m-%d', r.purged_at / 1000000, 'unixepoch') ||
+	CASE WHEN r.email_sha256 <> '' THEN '; email SHA-256 ' || r.email_sha256 ELSE '' END ||
+	CASE WHEN r.user_id_sha256 <> '' THEN '; user id SHA-256 ' || r.user_id_sha256 ELSE '' END END`
+
 // lateSQL and daysOpenSQL compute a request's lateness against @now: late
 // when completed after its due date, or open past it; days open from its
 // submission (else from when the ledger learnt of it) to its completion,
@@ -74,7 +81,7 @@ func reportDetail(st batch.Status, detail string, attempts int, errClass, errMsg
 	if st == batch.StatusPending && errMsg != "" {
 		detail = fmt.Sprintf("attempt %d failed (%s): %s; the next run tries again", attempts, errClass, errMsg)
 	}
-	if notes != "" {
+	if notes = strings.TrimPrefix(notes, "; "); notes != "" {
 		detail = strings.TrimPrefix(detail+"; "+notes, "; ")
 	}
 	return detail
@@ -91,7 +98,7 @@ func (s *Store) ReportRequests(ctx context.Context, sel report.Selection, fn fun
 		coalesce((SELECT sum(n.exported) FROM access_event_names n WHERE n.request_id = r.request_id), 0),
 		r.submitted_at, r.due_at, r.completed_at,
 		coalesce((SELECT d.notes FROM deletions d WHERE d.request_id = r.request_id), ''),
-		` + lateSQL + `, ` + daysOpenSQL + `
+		` + lateSQL + `, ` + daysOpenSQL + `, ` + purgedSQL + `
 		FROM requests r WHERE ` + cond + ` ORDER BY r.request_id`
 	return s.each(ctx, "requests report", q, args, func(rows *sql.Rows) error {
 		var (
@@ -99,15 +106,16 @@ func (s *Store) ReportRequests(ctx context.Context, sel report.Selection, fn fun
 			st                        batch.Status
 			attempts                  int
 			errClass, errMsg, notes   string
+			purged                    string
 			submitted, due, completed sql.NullInt64
 		)
 		if err := rows.Scan(&row.RequestID, &row.RequestType, &row.Email, &row.UserID, &st, &row.Detail,
 			&attempts, &errClass, &errMsg, &row.ProfilesFound, &row.EventsExported, &submitted, &due, &completed, &notes,
-			&row.Late, &row.DaysOpen); err != nil {
+			&row.Late, &row.DaysOpen, &purged); err != nil {
 			return err
 		}
 		row.Status = st.Report()
-		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg, notes)
+		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg, notes+purged)
 		row.SubmittedAt, row.DueAt, row.CompletedAt = timePtr(submitted), timePtr(due), timePtr(completed)
 		return fn(row)
 	})
@@ -167,7 +175,7 @@ func (s *Store) ReportDeletions(ctx context.Context, sel report.Selection, fn fu
 	q := `SELECT r.request_id, r.email, r.user_id, r.state, r.detail, r.attempts, r.last_error_class,
 		r.last_error, coalesce(d.object_ids, '[]'),
 		d.delete_requested_at, CASE WHEN r.state = 'verified' THEN r.completed_at END,
-		coalesce(d.checks, 0), d.last_checked_at, coalesce(d.notes, '')
+		coalesce(d.checks, 0), d.last_checked_at, coalesce(d.notes, ''), ` + purgedSQL + `
 		FROM requests r LEFT JOIN deletions d ON d.request_id = r.request_id
 		WHERE r.request_type = 'deletion' AND ` + cond + ` ORDER BY r.request_id`
 	return s.each(ctx, "deletion report", q, args, func(rows *sql.Rows) error {
@@ -176,18 +184,18 @@ func (s *Store) ReportDeletions(ctx context.Context, sel report.Selection, fn fu
 			st                        batch.Status
 			attempts                  int
 			errClass, errMsg, ids     string
-			notes                     string
+			notes, purged             string
 			requested, verified, last sql.NullInt64
 		)
 		if err := rows.Scan(&row.RequestID, &row.Email, &row.UserID, &st, &row.Detail, &attempts, &errClass, &errMsg,
-			&ids, &requested, &verified, &row.Checks, &last, &notes); err != nil {
+			&ids, &requested, &verified, &row.Checks, &last, &notes, &purged); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(ids), &row.ObjectIDs); err != nil {
 			return fmt.Errorf("request %s: object ids: %w", row.RequestID, err)
 		}
 		row.Status = st.Report()
-		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg, notes)
+		row.Detail = reportDetail(st, row.Detail, attempts, errClass, errMsg, notes+purged)
 		row.DeleteRequestedAt, row.VerifiedAt, row.LastCheckedAt = timePtr(requested), timePtr(verified), timePtr(last)
 		return fn(row)
 	})

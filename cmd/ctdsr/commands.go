@@ -27,6 +27,7 @@ func commands() []command {
 		{"report", "render the reports of a ledger without calling CleverTap", cmdReport},
 		{"verify-reports", "check a report directory against its summary.json", cmdVerifyReports},
 		{"reopen", "reopen failed or not-found requests for the next run", cmdReopen},
+		{"purge", "remove the personal data of long-closed requests from a ledger", cmdPurge},
 		{"sim", "serve the built-in CleverTap simulator", cmdSim},
 		{"demo", "run a sample manifest end to end against the simulator", cmdDemo},
 		{"version", "print the version", cmdVersion},
