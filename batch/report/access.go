@@ -83,7 +83,7 @@ func WriteAccessPackage(dir string, p AccessPackage) (string, AccessCounts, erro
 	}
 	pw := packageWriter{p: p, retrieved: retrieved}
 	if err := writeAtomic(path, pw.write); err != nil {
-		return path, counts, fmt.Errorf("access package %s: %w", path, err)
+		return path, counts, fmt.Errorf("access package: %w", err) // the error names the path
 	}
 	counts.Events = pw.events
 	return path, counts, nil
