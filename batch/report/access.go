@@ -12,11 +12,6 @@ import (
 	"time"
 )
 
-// AccessDir is the directory of an output directory that holds the
-// per-subject access packages, one zip per finished access request, named
-// by PackageName.
-const AccessDir = "access"
-
 // The files of an access package, in the order they are written.
 const (
 	ProfileFile      = "profile.json"
@@ -52,7 +47,7 @@ type AccessCounts struct {
 }
 
 // WriteAccessPackage writes p as dir/PackageName(p.RequestID), where dir
-// is conventionally filepath.Join(out, AccessDir); dir is created mode
+// is conventionally filepath.Join(out, PackagesDir); dir is created mode
 // 0700 (and tightened to it if group or others could enter it). The zip
 // is written atomically, mode 0600, and holds, in this order:
 //

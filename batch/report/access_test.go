@@ -103,7 +103,7 @@ func TestAccessPackageContents(t *testing.T) {
 	}
 	zone := mustZone(t, "America/New_York") // EST in winter, EDT in summer
 	var calls int
-	dir := filepath.Join(t.TempDir(), "out", AccessDir)
+	dir := filepath.Join(t.TempDir(), "out", PackagesDir)
 	path, counts, err := WriteAccessPackage(dir, AccessPackage{RequestID: "R-1", Zone: zone,
 		Profiles: profiles, Events: eventsOf(events, &calls)})
 	if err != nil {
@@ -423,7 +423,7 @@ func TestAccessPackageIsReproducible(t *testing.T) {
 }
 
 func TestAccessDirIsMadePrivate(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), AccessDir)
+	dir := filepath.Join(t.TempDir(), PackagesDir)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func ExampleWriteAccessPackage() {
 		{RequestID: "R-1", ObjectID: "__a1", EventName: "App Launched", EventTime: time.Date(2024, 2, 1, 9, 0, 0, 0, time.UTC),
 			EventPropsJSON: `{"screen":"home"}`, SessionPropsJSON: `{}`},
 	}
-	path, counts, err := report.WriteAccessPackage(filepath.Join(out, report.AccessDir), report.AccessPackage{
+	path, counts, err := report.WriteAccessPackage(filepath.Join(out, report.PackagesDir), report.AccessPackage{
 		RequestID: "R-1",
 		Retrieved: retrieved,
 		Zone:      time.FixedZone("IST", 5*3600+1800), // the CleverTap account's zone

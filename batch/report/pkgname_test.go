@@ -99,7 +99,7 @@ func sha256Hex(s string) string {
 // file each, and nothing outside it.
 func TestHostileIDsStayInTheDirectory(t *testing.T) {
 	root := t.TempDir()
-	dir := filepath.Join(root, "out", AccessDir)
+	dir := filepath.Join(root, "out", PackagesDir)
 	for _, id := range hostileIDs {
 		path, _, err := WriteAccessPackage(dir, AccessPackage{RequestID: id, Retrieved: time.Now(), Zone: time.UTC})
 		if err != nil {
@@ -115,8 +115,8 @@ func TestHostileIDsStayInTheDirectory(t *testing.T) {
 	if got := dirEntries(t, root); !slices.Equal(got, []string{"out"}) {
 		t.Errorf("%s holds %q, want only out", root, got)
 	}
-	if got := dirEntries(t, filepath.Join(root, "out")); !slices.Equal(got, []string{AccessDir}) {
-		t.Errorf("out holds %q, want only %s", got, AccessDir)
+	if got := dirEntries(t, filepath.Join(root, "out")); !slices.Equal(got, []string{PackagesDir}) {
+		t.Errorf("out holds %q, want only %s", got, PackagesDir)
 	}
 	if _, err := os.Stat(filepath.Join(root, "etc")); err == nil {
 		t.Error("../../etc/passwd escaped the directory")

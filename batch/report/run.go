@@ -17,6 +17,8 @@ const (
 	EventsFile    = "access_events.parquet"
 	DeletionsFile = "deletion_report.parquet"
 	SummaryFile   = "summary.json"
+	WorkbookFile  = "report.xlsx" // the workbook for people
+	PackagesDir   = "access"      // per-subject access packages, <request>.zip
 )
 
 // Source renders a run's report rows, in a stable order, from the ledger.

@@ -12,9 +12,6 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// WorkbookFile is the name of the workbook in an output directory.
-const WorkbookFile = "report.xlsx"
-
 // MaxSheetRows is how many data rows one sheet holds: Excel's 1,048,576
 // rows less the header. Further rows continue on a new sheet.
 const MaxSheetRows = excelize.TotalRows - 1
