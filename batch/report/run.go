@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -163,12 +164,8 @@ func WriteJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return publish(tmp, path, step{"write", func() error {
-		_, err := tmp.Write(append(b, '\n'))
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
 		return err
-	}})
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -58,11 +59,7 @@ func Create[T any](path string, opts ...Option) (*Writer[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp") // mode 0600
+	tmp, err := createTemp(path)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -147,6 +144,30 @@ func (w *Writer[T]) Abort() error {
 type step struct {
 	what string
 	do   func() error
+}
+
+// createTemp creates the temporary file a write to path goes through:
+// ".<name>.<random>.tmp" in path's directory (so the final rename stays on
+// one file system), mode 0600. Every temporary entry this package makes
+// follows that pattern, so leftovers from a killed process are easy to find.
+func createTemp(path string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(path), tempPattern(path))
+}
+
+// tempPattern is the os.CreateTemp/os.MkdirTemp pattern for temporary
+// entries next to path.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
+
+// writeAtomic writes path through a temporary file: write fills it through
+// a buffer; then it is flushed and published. On any failure the temporary
+// file is removed and the file at path, if any, is left as it was.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := createTemp(path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	buf := bufio.NewWriterSize(tmp, 1<<20)
+	return publish(tmp, path, step{"write", func() error { return write(buf) }}, step{"flush", buf.Flush})
 }
 
 // publish runs the steps that complete tmp, then fsyncs and closes it,
