@@ -256,7 +256,7 @@ func TestWriteFromTheLedger(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	now := day0.Add(26 * 24 * time.Hour) // the open requests are due in 4 days
 	sel := report.Selection{ManifestSHA256: manifestInfo("a.csv", "a").SHA256, Now: now}
-	totals, err := report.Write(t.Context(), dir, l.st, sel, checkpoint.DefaultDueWithin)
+	totals, err := report.Write(t.Context(), dir, l.st, sel, report.Options{DueSoon: checkpoint.DefaultDueWithin, Zone: time.UTC})
 	if err != nil {
 		t.Fatalf("Write: %v", err)
 	}

@@ -30,10 +30,14 @@ func RemoveLeftovers(dir string) error {
 		}
 		for _, e := range entries {
 			m := tempName.FindStringSubmatch(e.Name())
-			if m == nil || !e.Type().IsRegular() || !ours(d == dir, m[1]) {
+			if m == nil || !ours(d == dir, m[1]) {
 				continue
 			}
-			if err := os.Remove(filepath.Join(d, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// The workbook builds its parts in a temporary directory.
+			if !e.Type().IsRegular() && !(e.IsDir() && m[1] == WorkbookFile) {
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(d, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("remove leftover %s: %w", e.Name(), err)
 			}
 		}
@@ -45,7 +49,7 @@ func RemoveLeftovers(dir string) error {
 // directory one of Files() (and the workbook), in access/ a package.
 func ours(top bool, name string) bool {
 	if !top {
-		return strings.HasSuffix(name, ".zip")
+		return strings.HasSuffix(name, ".zip") || name == PackageSumsFile
 	}
 	for _, f := range Files() {
 		if f == name {

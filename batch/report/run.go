@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,60 +41,97 @@ type Totals struct {
 	Profiles int64                     `json:"profiles"`
 	Events   int64                     `json:"events"`
 	Rejects  int64                     `json:"rejects"`
-	DueSoon  int                       `json:"due_soon"` // open requests due within dueSoon
-	Overdue  int                       `json:"overdue"`  // open requests past due
-	Late     int                       `json:"late"`     // completed after their due date, or open past it
+	DueSoon  int                       `json:"due_soon"`        // open requests due within dueSoon
+	Overdue  int                       `json:"overdue"`         // open requests past due
+	Late     int                       `json:"late"`            // completed after their due date, or open past it
+	Packages int                       `json:"access_packages"` // per-subject access packages in access/
 
 	now     time.Time
 	dueSoon time.Duration
 }
 
-// file is one report of an output directory: its name and how it is
-// rendered from a Source, counting into Totals as it goes.
+// file is one Parquet report of an output directory: its name and how it
+// is rendered from a Source, counting into Totals and feeding the
+// workbook as it goes.
 type file struct {
 	name   string
-	render func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error
+	render func(r *rendering, path string) error
 }
 
-// files is the registry of a run's Parquet reports, in the order WriteRun
-// writes them. Adding a report is a row here (and its row type and Source
-// method); the summary lists Files().
+// rendering is one Write in progress.
+type rendering struct {
+	ctx context.Context
+	src Source
+	sel Selection
+	t   *Totals
+	wb  *Workbook
+}
+
+// files is the registry of an output directory's Parquet reports, in the
+// order Write writes them (the workbook's sheets need requests, then
+// deletions, then rejects). Adding a report is a row here, its row type and
+// its Source method; the summary lists Files().
 var files = []file{
-	{RequestsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
-		return writeFile(ctx, path, sel, src.ReportRequests, t.countRequest)
+	{RequestsFile, func(r *rendering, path string) error {
+		return writeFile(r.ctx, path, r.sel, r.src.ReportRequests, func(row RequestRow) error {
+			r.t.countRequest(row)
+			return r.wb.AddRequest(row)
+		})
 	}},
-	{ProfilesFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
-		return writeFile(ctx, path, sel, src.ReportProfiles, func(ProfileRow) { t.Profiles++ })
+	{ProfilesFile, func(r *rendering, path string) error {
+		return writeFile(r.ctx, path, r.sel, r.src.ReportProfiles, func(ProfileRow) error { r.t.Profiles++; return nil })
 	}},
-	{EventsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
-		return writeFile(ctx, path, sel, src.ReportEvents, func(EventRow) { t.Events++ })
+	{EventsFile, func(r *rendering, path string) error {
+		return writeFile(r.ctx, path, r.sel, r.src.ReportEvents, func(EventRow) error { r.t.Events++; return nil })
 	}},
-	{DeletionsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
-		return writeFile(ctx, path, sel, src.ReportDeletions, func(DeletionRow) {})
+	{DeletionsFile, func(r *rendering, path string) error {
+		return writeFile(r.ctx, path, r.sel, r.src.ReportDeletions, r.wb.AddDeletion)
 	}},
-	{RejectsFile, func(ctx context.Context, path string, src Source, sel Selection, t *Totals) error {
-		return writeFile(ctx, path, sel, src.ReportRejects, func(RejectRow) { t.Rejects++ })
+	{RejectsFile, func(r *rendering, path string) error {
+		return writeFile(r.ctx, path, r.sel, r.src.ReportRejects, func(row RejectRow) error {
+			r.t.Rejects++
+			return r.wb.AddReject(row)
+		})
 	}},
 }
 
-// Files lists the names of every file an output directory receives:
-// the Parquet reports in the order they are written, then summary.json.
+// Files lists the names of every file an output directory receives: the
+// Parquet reports in the order they are written, the workbook, the
+// checksums of the access packages, then summary.json.
 func Files() []string {
-	names := make([]string, 0, len(files)+1)
+	names := make([]string, 0, len(files)+3)
 	for _, f := range files {
 		names = append(names, f.name)
 	}
-	return append(names, SummaryFile)
+	return append(names, WorkbookFile, PackagesDir+"/"+PackageSumsFile, SummaryFile)
 }
 
-// Write renders every Parquet report of a selection into dir (created
-// 0700), each file atomically, after removing what a killed write left
-// behind. dueSoon classifies open requests' due dates against sel.Now: a
-// request is open while it has no completion time.
-func Write(ctx context.Context, dir string, src Source, sel Selection, dueSoon time.Duration) (Totals, error) {
-	t := Totals{ByStatus: map[string]map[string]int{}, now: sel.Now, dueSoon: dueSoon}
+// Options tune Write.
+type Options struct {
+	// DueSoon: an open request due within this long of the selection's
+	// time is "due soon".
+	DueSoon time.Duration
+	// Zone is the account's timezone, in which the access packages show
+	// event times beside UTC.
+	Zone *time.Location
+	// Summary gives the workbook's Summary sheet rows once the totals are
+	// known; nil leaves only the workbook's own rows.
+	Summary func(Totals) []SummaryItem
+}
+
+// Write renders every report of a selection into dir (created 0700): the
+// Parquet files and the workbook in one pass over the ledger, each file
+// atomically, then an access package for every finished access request
+// selected that has none yet, and their checksums. It first removes what
+// a killed write left behind. A request is open while it has no
+// completion time.
+func Write(ctx context.Context, dir string, src Source, sel Selection, opts Options) (Totals, error) {
+	t := Totals{ByStatus: map[string]map[string]int{}, now: sel.Now, dueSoon: opts.DueSoon}
 	if err := sel.Validate(); err != nil {
 		return t, err
+	}
+	if opts.Zone == nil {
+		return t, errors.New("report: no account timezone (Options.Zone)")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return t, fmt.Errorf("create output directory: %w", err)
@@ -101,12 +139,29 @@ func Write(ctx context.Context, dir string, src Source, sel Selection, dueSoon t
 	if err := RemoveLeftovers(dir); err != nil {
 		return t, err
 	}
+	wb, err := CreateWorkbook(filepath.Join(dir, WorkbookFile))
+	if err != nil {
+		return t, err
+	}
+	r := &rendering{ctx: ctx, src: src, sel: sel, t: &t, wb: wb}
 	for _, f := range files {
-		if err := f.render(ctx, filepath.Join(dir, f.name), src, sel, &t); err != nil {
+		if err := f.render(r, filepath.Join(dir, f.name)); err != nil {
+			wb.Abort()
 			return t, err
 		}
 	}
-	return t, nil
+	if opts.Summary != nil {
+		if err := wb.SetSummary(opts.Summary(t)); err != nil {
+			wb.Abort()
+			return t, err
+		}
+	}
+	if err := wb.Close(); err != nil {
+		return t, err
+	}
+	n, err := writePackages(ctx, filepath.Join(dir, PackagesDir), src, sel, opts.Zone)
+	t.Packages = n
+	return t, err
 }
 
 // countRequest counts one requests.parquet row.
@@ -131,7 +186,7 @@ func (t *Totals) countRequest(r RequestRow) {
 }
 
 // writeFile streams one report from the ledger into one atomic file.
-func writeFile[T any](ctx context.Context, path string, sel Selection, rows func(context.Context, Selection, func(T) error) error, count func(T)) error {
+func writeFile[T any](ctx context.Context, path string, sel Selection, rows func(context.Context, Selection, func(T) error) error, count func(T) error) error {
 	w, err := Create[T](path)
 	if err != nil {
 		return err
@@ -139,7 +194,9 @@ func writeFile[T any](ctx context.Context, path string, sel Selection, rows func
 	const chunk = 1024
 	buf := make([]T, 0, chunk)
 	err = rows(ctx, sel, func(r T) error {
-		count(r)
+		if err := count(r); err != nil {
+			return err
+		}
 		buf = append(buf, r)
 		if len(buf) == chunk {
 			err := w.Write(buf...)

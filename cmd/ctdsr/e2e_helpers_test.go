@@ -229,7 +229,7 @@ func (o outputs) withoutTimes() outputs {
 		Deletions: slices.Clone(o.Deletions), Rejects: slices.Clone(o.Rejects),
 	}
 	for i := range c.Requests {
-		c.Requests[i].CompletedAt = nil
+		c.Requests[i].CompletedAt, c.Requests[i].DaysOpen = nil, 0
 	}
 	for i := range c.Profiles {
 		c.Profiles[i].RetrievedAt = time.Time{}
@@ -411,6 +411,13 @@ type summaryFile struct {
 	} `json:"api"`
 	OutputFiles []report.FileDigest `json:"output_files"`
 	Zone        batch.ZoneEvidence  `json:"timezone"`
+	Ledger      struct {
+		Requests int `json:"requests"`
+		Open     int `json:"open"`
+		Late     int `json:"late"`
+	} `json:"ledger"`
+	PreviousRunID         string `json:"previous_run_id"`
+	PreviousSummarySHA256 string `json:"previous_summary_sha256"`
 }
 
 func readSummary(t testing.TB, dir string) summaryFile {

@@ -184,7 +184,11 @@ func (j *job) report() error {
 	const dueWithin = checkpoint.DefaultDueWithin
 	now := j.cfg.Now()
 	sel := report.Selection{RunID: j.runID, ClosedSince: now.Add(-j.cfg.ReportWindow), Now: now}
-	r, err := renderReports(j.bg, j.store, j.cfg.Out, sel, dueWithin)
+	r, err := renderReports(j.bg, j.store, j.cfg.Out, sel, dueWithin, j.cfg.Batch.Location, []report.SummaryItem{
+		{Label: "Run", Value: j.runID}, {Label: "Outcome", Value: string(j.outcome)},
+		{Label: "Account timezone", Value: j.cfg.Batch.Location.String()},
+		{Label: "Closed requests shown since (UTC)", Value: sel.ClosedSince.UTC()},
+	})
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,16 @@ func cmdReport(ctx context.Context, env *Env, args []string) error {
 	if err := checkOutputDir(out); err != nil {
 		return err
 	}
-	r, err := renderReports(ctx, store, out, sel, dueWithin)
+	zone := time.UTC
+	if name, ok, err := store.Setting(ctx, checkpoint.SettingTimezone); err != nil {
+		return err
+	} else if ok {
+		if zone, err = time.LoadLocation(name); err != nil {
+			return err
+		}
+	}
+	r, err := renderReports(ctx, store, out, sel, dueWithin, zone, []report.SummaryItem{
+		{Label: "Report of the ledger", Value: state}, {Label: "Account timezone", Value: zone.String()}})
 	if err != nil {
 		return err
 	}

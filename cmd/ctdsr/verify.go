@@ -47,6 +47,11 @@ func cmdVerifyReports(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("%s: %w", filepath.Join(dir, report.SummaryFile), err)
 	}
 	problems := report.Verify(dir, sum.OutputFiles)
+	pkgs, err := report.VerifyPackages(dir)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	problems = append(problems, pkgs...)
 	if *state != "" {
 		more, err := verifyChain(ctx, *state, filepath.Join(dir, report.SummaryFile), sum)
 		if err != nil {
