@@ -3,7 +3,6 @@ module github.com/ctdsr/ctdsr
 go 1.26.0
 
 require (
-	github.com/jszwec/csvutil v1.10.0
 	github.com/parquet-go/parquet-go v0.32.0
 	github.com/xuri/excelize/v2 v2.11.1
 	golang.org/x/sync v0.25.0

@@ -58,8 +58,8 @@
 //
 // # Streaming and unreadable files
 //
-// Readers stream: CSV through encoding/csv and csvutil with a 1 MiB bound
-// on one record; Parquet one page and 1,024 rows at a time; xlsx through
+// Readers stream: CSV through encoding/csv with a 1 MiB bound on one
+// record; Parquet one page and 1,024 rows at a time; xlsx through
 // excelize's row iterator (which holds the shared-strings table in memory).
 // CSV may start with a UTF-8 byte-order mark, use CRLF, and be delimited by
 // commas, semicolons or tabs, sniffed from the header line.
@@ -69,4 +69,41 @@
 // column of an unusable type make Read return a *FileError whose one-line
 // message names the file, and errors.Is tells which sentinel (ErrEmpty,
 // ErrNoRows, ErrUnsupported, ErrMalformed, ErrColumnType, …) it wraps.
+//
+// # How a row flows
+//
+// One declaration, columnDefs in columns.go, lists the canonical columns:
+// name, aliases, kind (text, email, id or date), whether the column is
+// needed, and where its value goes in the batch.Request. mapHeader
+// (header.go) matches a file's header against it; each reader (csv.go,
+// xlsx.go, parquet.go) only turns its format into a record of cells placed
+// by that mapping (Parquet chooses which physical types to accept from the
+// kind); the builder validates the record column by column in declaration
+// order (validate.go: clean by kind, then the column's set function), then
+// the rules that span columns (checkRow), then dedups and delivers it.
+//
+// # Adding a column
+//
+//  1. batch/request.go: add the field to batch.Request. If two rows that
+//     differ only in it are different requests, add it to ContentHash, last,
+//     and only when it is set: otherwise every request already in a ledger
+//     changes hash and a rerun rejects it as a conflict.
+//  2. columns.go: add the exported ColXxx name, an idxXxx index before
+//     numColumns (its position is the order of checks, hence which reject a
+//     row with several faults gets), and its row in columnDefs: name, label
+//     for reasons, aliases, kind, need and set.
+//  3. Its validation: a check of the value alone goes in set (a helper in
+//     values.go with a table test in values_test.go, like parseType); a rule
+//     between columns goes in checkRow (validate.go). Only a new kind needs
+//     more: a case in builder.clean (validate.go) and in pqDecoder and
+//     kind.parquetTypes (parquet.go).
+//  4. Nothing else in the readers: header.go, csv.go, xlsx.go and
+//     parquet.go read columnDefs.
+//  5. Tests: the aliases in TestHeaderKeyAliases (values_test.go), an
+//     accepted and a rejected value through Read for each format, and the
+//     list under "Columns" above, which TestDocListsColumns checks against
+//     columnDefs.
+//  6. Outside this package, only if the value is kept or used: the ledger
+//     (checkpoint: a migration and the import), the reports, and the
+//     README's manifest rules.
 package manifest

@@ -33,7 +33,7 @@ func init() {
 // parseType reads a request-type cell in any case, ignoring spaces and
 // punctuation ("Right to be forgotten", "DSAR", " erasure ").
 func parseType(s string) (batch.RequestType, error) {
-	s = strings.TrimSpace(s)
+	s = trimSpace(s)
 	if s == "" {
 		return "", errors.New("missing request type")
 	}
@@ -55,22 +55,6 @@ func echo(s string) string {
 	return fmt.Sprintf(" %q", truncate(s, 40))
 }
 
-// maxIDLen bounds request and user ids, which end up in logs and reports.
-const maxIDLen = 256
-
-// checkID reports what is wrong with a request or user id, if anything.
-func checkID(what, s string) error {
-	switch {
-	case len(s) > maxIDLen:
-		return fmt.Errorf("%s is longer than %d bytes", what, maxIDLen)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s is not UTF-8 text; save the file as UTF-8", what)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return fmt.Errorf("%s contains a line break or control character", what)
-	}
-	return nil
-}
-
 // normaliseEmail trims and lower-cases an address and checks its syntax.
 //
 // Accepted: a bare addr-spec (local@domain) that net/mail parses back to
@@ -82,7 +66,7 @@ func normaliseEmail(s string) (string, error) {
 	if !utf8.ValidString(s) { // before ToLower, which would mask it
 		return "", errors.New("not a valid email address: not UTF-8 text")
 	}
-	e := strings.ToLower(strings.TrimSpace(s))
+	e := strings.ToLower(trimSpace(s))
 	local, domain, ok := strings.Cut(e, "@")
 	switch {
 	case strings.ContainsFunc(e, unicode.IsSpace) || strings.ContainsAny(e, "<>,;\""):
@@ -138,7 +122,7 @@ const maxSerial = 2958465
 
 // parse reads s; an empty cell gives the zero time.
 func (p dateParser) parse(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
+	s = trimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
 	}

@@ -123,7 +123,7 @@ func TestHeaderKeyAliases(t *testing.T) {
 		h, _ := mapHeader([]string{header})
 		got := ""
 		if idx, ok := aliases[headerKey(header)]; ok {
-			got = canonical[idx]
+			got = columnDefs[idx].name
 		}
 		if got != want {
 			t.Errorf("header %q maps to %q, want %q (%v)", header, got, want, h)

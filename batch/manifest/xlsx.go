@@ -69,11 +69,7 @@ func readXLSX(open func(excelize.Options) (*excelize.File, error), b *builder) (
 			}
 		default:
 			rec := record{row: row}
-			for idx, p := range b.hdr.pos {
-				if p >= 0 && p < len(cells) {
-					rec.cells[idx] = cells[p]
-				}
-			}
+			b.hdr.fill(&rec, cells)
 			if err := b.add(&rec); err != nil {
 				return err
 			}
