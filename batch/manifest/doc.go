@@ -24,10 +24,40 @@
 // A row needs a request id, a known type and an email or a user id, or both.
 // Types: access, export, dsar, sar, copy, right of access mean access;
 // deletion, delete, erasure, erase, forget, right to be forgotten, rtbf mean
-// deletion, in any case and spacing. Emails are trimmed, lower-cased and
-// syntax-checked (see normaliseEmail for what is accepted: a bare address
-// with a dotted domain, no display name). Ids longer than 256 bytes or
-// holding control characters are rejected.
+// deletion, in any case and spacing. Emails are trimmed, put in Unicode
+// NFC, lower-cased and syntax-checked (see normaliseEmail for what is
+// accepted: a bare address with a dotted domain, no display name), so an
+// address with decomposed accents (NFD) and the same address composed are
+// one subject, one request content and one dedup key. Request and user ids
+// are kept exactly as written once trimmed: no case folding, no
+// normalisation. Ids longer than 256 bytes are rejected.
+//
+// # Unicode hygiene
+//
+// Surrounding whitespace is trimmed the same way everywhere (trimSpace:
+// Unicode White_Space, including U+00A0 and U+3000). An email, request id
+// or user id is rejected, naming the column and the character but never the
+// value, when it holds:
+//
+//   - bytes that are not UTF-8 ("user id is not UTF-8 text; save the file
+//     as UTF-8");
+//   - a control character, category Cc ("user id contains a control
+//     character (U+0009 CHARACTER TABULATION)");
+//   - a bidirectional control ("request id contains a bidirectional text
+//     control (U+202E RIGHT-TO-LEFT OVERRIDE)");
+//   - another format character, category Cf: zero-width space and
+//     joiners, soft hyphen, word joiner, a byte-order mark inside a value
+//     ("user id contains an invisible format character (U+200B ZERO WIDTH
+//     SPACE)");
+//   - U+FFFD REPLACEMENT CHARACTER, which a tool leaves where it could not
+//     decode bytes, so the id as written is already lost.
+//
+// Emails carry the same reasons after "not a valid email address: ". No
+// value is ever altered silently: a reader that meets bytes it cannot pass
+// on unchanged makes the file or the row a reject instead. CSV cells and
+// Parquet strings reach the checks as raw bytes (a CSV whose first 64 KiB
+// are not UTF-8 is refused as a whole); excelize decodes workbook XML
+// itself, so U+FFFD in an id is refused as the sign of a replacement.
 //
 // Dates may be ISO 8601 (2024-01-31T09:00:00Z, with or without zone or
 // seconds, 'T' or a space) or YYYY-MM-DD; without a zone they are read in

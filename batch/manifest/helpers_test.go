@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctdsr/ctdsr/batch/manifest/manifesttest"
 )
 
 // fixtures is where the committed text manifests live.
@@ -150,4 +154,42 @@ func heapInUse() int64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// mustWriteManifest writes rows (the first is the header) as a manifest of
+// the given format in dir and returns its path: CSV through encoding/csv,
+// a one-sheet workbook, or Parquet with a string column per header cell.
+// A nil cell is empty (null in Parquet).
+func mustWriteManifest(tb testing.TB, dir string, format Format, rows [][]any) string {
+	tb.Helper()
+	path := filepath.Join(dir, "m."+string(format))
+	switch format {
+	case CSV:
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		for _, row := range rows {
+			rec := make([]string, len(row))
+			for i, c := range row {
+				if c != nil {
+					rec[i] = fmt.Sprint(c)
+				}
+			}
+			if err := w.Write(rec); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		w.Flush()
+		writeFile(tb, path, b.Bytes())
+	case XLSX:
+		mustWriteXLSX(tb, path, manifesttest.Workbook{Sheets: []manifesttest.Sheet{{Name: "Requests", Rows: rows}}})
+	case Parquet:
+		cols := make([]manifesttest.Column, len(rows[0]))
+		for i, name := range rows[0] {
+			cols[i] = manifesttest.Column{Name: name.(string), Node: manifesttest.String}
+		}
+		mustWriteParquet(tb, path, cols, rows[1:], 0)
+	default:
+		tb.Fatalf("no writer for %q", format)
+	}
+	return path
 }
