@@ -56,8 +56,13 @@
 // value is ever altered silently: a reader that meets bytes it cannot pass
 // on unchanged makes the file or the row a reject instead. CSV cells and
 // Parquet strings reach the checks as raw bytes (a CSV whose first 64 KiB
-// are not UTF-8 is refused as a whole); excelize decodes workbook XML
-// itself, so U+FFFD in an id is refused as the sign of a replacement.
+// are not UTF-8 is refused as a whole). excelize decodes workbook XML
+// itself and, on bytes that are not UTF-8 or characters XML forbids, ends
+// the sheet early without an error, and it drops escaped UTF-16 surrogates
+// (_xD800_) from cell text: so the worksheets and shared strings are first
+// checked as raw bytes, and such a workbook is unreadable (ErrMalformed,
+// naming the part and byte offset). Writers that put U+FFFD in place of
+// bytes (excelize itself does) are caught by the U+FFFD rule.
 //
 // Dates may be ISO 8601 (2024-01-31T09:00:00Z, with or without zone or
 // seconds, 'T' or a space) or YYYY-MM-DD; without a zone they are read in

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -49,7 +50,11 @@ func FuzzReadParquet(f *testing.F) {
 func FuzzReadXLSX(f *testing.F) {
 	wb := filepath.Join(f.TempDir(), "w.xlsx")
 	f.Add(mustReadFile(f, mustWriteXLSX(f, wb, requestsWorkbook(false))))
-	f.Add(mustReadFile(f, mustWriteManifest(f, f.TempDir(), XLSX, hygieneRows)))
+	hygiene := mustWriteManifest(f, f.TempDir(), XLSX, hygieneRows)
+	f.Add(mustReadFile(f, hygiene))
+	f.Add(mustReadFile(f, mustEditZip(f, hygiene, func(name string, data []byte) []byte {
+		return bytes.ReplaceAll(data, []byte("H-12"), []byte("H_xD800_\xff"))
+	})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, "m.xlsx", data)
 	})

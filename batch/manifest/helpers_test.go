@@ -1,11 +1,13 @@
 package manifest
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -192,4 +194,45 @@ func mustWriteManifest(tb testing.TB, dir string, format Format, rows [][]any) s
 		tb.Fatalf("no writer for %q", format)
 	}
 	return path
+}
+
+// mustEditZip rewrites the zip (workbook) at path in place, passing every
+// part's bytes through edit; it fails the test unless some part changed.
+func mustEditZip(tb testing.TB, path string, edit func(name string, data []byte) []byte) string {
+	tb.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	changed := false
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		edited := edit(f.Name, data)
+		changed = changed || !bytes.Equal(edited, data)
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := w.Write(edited); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if !changed {
+		tb.Fatalf("%s: the edit changed no part", path)
+	}
+	return writeFile(tb, path, out.Bytes())
 }
