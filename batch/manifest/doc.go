@@ -100,7 +100,9 @@
 // commas, semicolons or tabs, sniffed from the header line.
 //
 // An empty file, a header without data rows, binary or mislabelled content,
-// an unknown extension, broken quoting, a corrupt Parquet file or a Parquet
+// an unknown extension, broken quoting, a corrupt Parquet file (including a
+// page header claiming more bytes than its column chunk holds, or over 256
+// MiB: parquet-go would allocate the claim before reading) or a Parquet
 // column of an unusable type make Read return a *FileError whose one-line
 // message names the file, and errors.Is tells which sentinel (ErrEmpty,
 // ErrNoRows, ErrUnsupported, ErrMalformed, ErrColumnType, …) it wraps.

@@ -67,9 +67,13 @@ func readParquet(r io.ReaderAt, size int64, b *builder) (err error) {
 	}
 
 	row := 1
-	for _, rg := range f.RowGroups() {
+	meta := f.Metadata().RowGroups
+	for i, rg := range f.RowGroups() {
 		chunks := rg.ColumnChunks()
 		for _, c := range cols {
+			if err := checkPageSizes(r, size, &meta[i].Columns[c.leaf].MetaData); err != nil {
+				return &FileError{Path: b.path, Row: row + 1, Column: columnDefs[c.idx].name, Err: err}
+			}
 			c.pages, c.vr = chunks[c.leaf].Pages(), nil
 		}
 		for left := rg.NumRows(); left > 0; {
