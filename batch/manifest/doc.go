@@ -102,7 +102,9 @@
 // An empty file, a header without data rows, binary or mislabelled content,
 // an unknown extension, broken quoting, a corrupt Parquet file (including a
 // page header claiming more bytes than its column chunk holds, or over 256
-// MiB: parquet-go would allocate the claim before reading) or a Parquet
+// MiB: parquet-go would allocate the claim before reading), a workbook part
+// whose checksum fails or whose declared size its packed data cannot hold
+// (excelize would ignore the one and allocate the other), or a Parquet
 // column of an unusable type make Read return a *FileError whose one-line
 // message names the file, and errors.Is tells which sentinel (ErrEmpty,
 // ErrNoRows, ErrUnsupported, ErrMalformed, ErrColumnType, …) it wraps.

@@ -236,3 +236,35 @@ func mustEditZip(tb testing.TB, path string, edit func(name string, data []byte)
 	}
 	return writeFile(tb, path, out.Bytes())
 }
+
+// mustRepackZip rewrites the zip at path in place, copying every part's
+// packed bytes as they are, with the header fix returns (fix may change
+// the header's sizes or checksum to lie about the data).
+func mustRepackZip(tb testing.TB, path string, fix func(h zip.FileHeader) zip.FileHeader) {
+	tb.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		raw, err := f.OpenRaw()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		h := fix(f.FileHeader)
+		w, err := zw.CreateRaw(&h)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := io.Copy(w, raw); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	writeFile(tb, path, out.Bytes())
+}

@@ -26,6 +26,10 @@ import (
 // charset conversion, which writes U+FFFD for what it cannot decode; the
 // U+FFFD rule for ids and emails refuses that. A literal cell text
 // "_xD800_" (stored as "_x005F_xD800_") is refused too, which is safe.
+//
+// Reading the parts through archive/zip also verifies their checksums,
+// which excelize ignores for the parts it keeps in memory; and every part's
+// declared size is checked first (checkPartSize).
 func checkWorkbookText(r io.ReaderAt, size int64) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
@@ -33,6 +37,9 @@ func checkWorkbookText(r io.ReaderAt, size int64) error {
 	}
 	budget := int64(xlsxUnzipLimit)
 	for _, f := range zr.File {
+		if err := checkPartSize(f); err != nil {
+			return err
+		}
 		if !holdsCellText(f.Name) {
 			continue
 		}
@@ -45,6 +52,30 @@ func checkWorkbookText(r io.ReaderAt, size int64) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// maxDeflateRatio is a little over what deflate can reach (1032 to 1).
+const maxDeflateRatio = 1100
+
+// checkPartSize refuses a part whose declared unpacked size its packed
+// data cannot hold: excelize allocates the declared size of every part it
+// keeps in memory before unpacking it, so one lying header in a workbook of
+// a few kilobytes could make it ask for gigabytes.
+func checkPartSize(f *zip.File) error {
+	var lying bool
+	switch f.Method {
+	case zip.Store:
+		lying = f.UncompressedSize64 > f.CompressedSize64
+	case zip.Deflate:
+		lying = f.UncompressedSize64 > 1<<10 && f.UncompressedSize64/maxDeflateRatio > f.CompressedSize64
+	default:
+		return nil // archive/zip cannot unpack it: excelize fails before allocating
+	}
+	if lying {
+		return fmt.Errorf("%w: %s claims %d bytes unpacked from %d packed; the workbook is damaged",
+			ErrMalformed, f.Name, f.UncompressedSize64, f.CompressedSize64)
 	}
 	return nil
 }

@@ -1,10 +1,12 @@
 package manifest
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -185,5 +187,46 @@ func TestDeclaresUTF8(t *testing.T) {
 		if got := declaresUTF8([]byte(head)); got != want {
 			t.Errorf("declaresUTF8(%q) = %v, want %v", head, got, want)
 		}
+	}
+}
+
+// TestReadXLSXLyingZip gives a workbook part a header that lies about its
+// data: excelize would allocate a declared size before unpacking, and keeps
+// a part whose checksum fails without an error.
+func TestReadXLSXLyingZip(t *testing.T) {
+	tests := []struct {
+		name string
+		fix  func(h zip.FileHeader) zip.FileHeader
+		msg  string
+	}{
+		{"declared size past what deflate can unpack", func(h zip.FileHeader) zip.FileHeader {
+			if h.Name == "xl/_rels/workbook.xml.rels" {
+				h.UncompressedSize64 = 3 << 30
+			}
+			return h
+		}, "xl/_rels/workbook.xml.rels claims 3221225472 bytes unpacked from "},
+		{"a worksheet's checksum", func(h zip.FileHeader) zip.FileHeader {
+			if h.Name == "xl/worksheets/sheet1.xml" {
+				h.CRC32 ^= 1
+			}
+			return h
+		}, "malformed file: xl/worksheets/sheet1.xml: zip: checksum error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := mustWriteManifest(t, t.TempDir(), XLSX, [][]any{{"id", "type", "uid"}, {"X-1", "access", "u-1"}})
+			mustRepackZip(t, path, tt.fix)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, err := readAll(t, path, Options{})
+			runtime.ReadMemStats(&after)
+			var fe *FileError
+			if !errors.As(err, &fe) || !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v; want a FileError wrapping ErrMalformed, saying %q", err, tt.msg)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+				t.Errorf("reading allocated %d MiB; want the lie refused before any large allocation", alloc>>20)
+			}
+		})
 	}
 }
