@@ -32,6 +32,20 @@
 // are kept exactly as written once trimmed: no case folding, no
 // normalisation. Ids longer than 256 bytes are rejected.
 //
+// Dates may be ISO 8601 (2024-01-31T09:00:00Z, with or without zone or
+// seconds, 'T' or a space) or YYYY-MM-DD; without a zone they are read in
+// Options.Location. Workbooks may also hold Excel date serials, and Parquet
+// files TIMESTAMP, DATE or INT96 columns. When due_at is empty it is
+// submitted_at + 30 days; a due date before the submission date is rejected.
+//
+// A repeated request id with identical content is merged (Row.Duplicate);
+// with different content the later row is rejected, naming the earlier
+// file:row. A Deduper passed in Options spans all manifests of one run.
+//
+// Every data row ends up in exactly one place: a request (new or merged) or
+// a reject, so Info.Rows == Accepted + Merged + Rejected. A row that fails
+// several checks is rejected for the first, in column order.
+//
 // # Unicode hygiene
 //
 // Surrounding whitespace is trimmed the same way everywhere (trimSpace:
@@ -63,20 +77,6 @@
 // checked as raw bytes, and such a workbook is unreadable (ErrMalformed,
 // naming the part and byte offset). Writers that put U+FFFD in place of
 // bytes (excelize itself does) are caught by the U+FFFD rule.
-//
-// Dates may be ISO 8601 (2024-01-31T09:00:00Z, with or without zone or
-// seconds, 'T' or a space) or YYYY-MM-DD; without a zone they are read in
-// Options.Location. Workbooks may also hold Excel date serials, and Parquet
-// files TIMESTAMP, DATE or INT96 columns. When due_at is empty it is
-// submitted_at + 30 days; a due date before the submission date is rejected.
-//
-// A repeated request id with identical content is merged (Row.Duplicate);
-// with different content the later row is rejected, naming the earlier
-// file:row. A Deduper passed in Options spans all manifests of one run.
-//
-// Every data row ends up in exactly one place: a request (new or merged) or
-// a reject, so Info.Rows == Accepted + Merged + Rejected. A row that fails
-// several checks is rejected for the first, in column order.
 //
 // # Row numbers
 //
@@ -130,7 +130,8 @@
 //  2. columns.go: add the exported ColXxx name, an idxXxx index before
 //     numColumns (its position is the order of checks, hence which reject a
 //     row with several faults gets), and its row in columnDefs: name, label
-//     for reasons, aliases, kind, need and set.
+//     for reasons, aliases, kind, need and set. A new needContact column
+//     also changes the wording of errNoContact, next to the declaration.
 //  3. Its validation: a check of the value alone goes in set (a helper in
 //     values.go with a table test in values_test.go, like parseType); a rule
 //     between columns goes in checkRow (validate.go). Only a new kind needs
