@@ -4,20 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
 )
-
-// record is one data row as a reader extracted it: the canonical columns'
-// cells as text, and for Parquet the dates it already had as timestamps.
-type record struct {
-	row   int
-	cells [numColumns]string
-	times [2]time.Time // submitted_at, due_at when typed; see typed
-	typed [2]bool
-}
 
 // builder turns the records of one file into Rows: it validates, dedups,
 // counts and calls the caller's function. Readers feed it.
@@ -97,59 +86,6 @@ func (b *builder) deliver(r Row) error {
 		return callbackError{err}
 	}
 	return nil
-}
-
-// validate checks a record and builds its request. On failure it returns the
-// column at fault ("" when the fault is not one column's) and the reason; the
-// request then carries whatever id was read.
-func (b *builder) validate(rec *record) (*batch.Request, string, error) {
-	c := &rec.cells
-	req := &batch.Request{Source: batch.SourceRef{File: b.path, Row: rec.row}}
-	req.ID = strings.TrimSpace(c[idxRequestID])
-	if req.ID == "" {
-		return req, ColRequestID, errors.New("missing request id")
-	}
-	if err := checkID("request id", req.ID); err != nil {
-		return req, ColRequestID, err
-	}
-	var err error
-	if req.Type, err = parseType(c[idxRequestType]); err != nil {
-		return req, ColRequestType, err
-	}
-	if e := strings.TrimSpace(c[idxEmail]); e != "" {
-		if req.Email, err = normaliseEmail(e); err != nil {
-			return req, ColEmail, err
-		}
-	}
-	req.UserID = strings.TrimSpace(c[idxUserID])
-	if err := checkID("user id", req.UserID); err != nil {
-		return req, ColUserID, err
-	}
-	if req.Email == "" && req.UserID == "" {
-		return req, "", errors.New("needs an email or a user id")
-	}
-	if req.SubmittedAt, err = b.date(rec, idxSubmittedAt); err != nil {
-		return req, ColSubmittedAt, err
-	}
-	if req.DueAt, err = b.date(rec, idxDueAt); err != nil {
-		return req, ColDueAt, err
-	}
-	switch {
-	case req.DueAt.IsZero() && !req.SubmittedAt.IsZero():
-		req.DueAt = req.SubmittedAt.Add(batch.DefaultDueAfter)
-	case !req.DueAt.IsZero() && req.DueAt.Before(req.SubmittedAt):
-		return req, ColDueAt, errors.New("due date is before the submission date")
-	}
-	return req, "", nil
-}
-
-// date reads the submitted_at or due_at cell of rec.
-func (b *builder) date(rec *record, idx int) (time.Time, error) {
-	i := idx - idxSubmittedAt
-	if rec.typed[i] {
-		return rec.times[i], nil
-	}
-	return b.dates.parse(rec.cells[idx])
 }
 
 // fileError shapes the error a reader returned into what Read returns.

@@ -1,9 +1,10 @@
 package manifest
 
 import (
-	"fmt"
-	"strings"
-	"unicode"
+	"errors"
+	"time"
+
+	"github.com/ctdsr/ctdsr/batch"
 )
 
 // Canonical column names. Every manifest format maps its headers onto these.
@@ -16,7 +17,9 @@ const (
 	ColDueAt       = "due_at"
 )
 
-// column indexes into a fields array, in canonical order.
+// Column indexes into columnDefs and a record's cells. The order is the
+// order in which a row's cells are checked: a row failing several checks is
+// rejected for the first.
 const (
 	idxRequestID = iota
 	idxRequestType
@@ -27,130 +30,95 @@ const (
 	numColumns
 )
 
-// canonical lists the canonical names by index.
-var canonical = [numColumns]string{
-	ColRequestID, ColRequestType, ColEmail, ColUserID, ColSubmittedAt, ColDueAt,
+// kind is what a column holds. It decides how a cell is cleaned and checked
+// before the column's own set function sees it, and which Parquet types may
+// hold the column.
+type kind int
+
+const (
+	kindText  kind = iota // trimmed text, checked only by the column's set
+	kindEmail             // an address: see normaliseEmail (NFC, lower case, syntax)
+	kindID                // an identifier kept as written, trimmed; see checkID
+	kindDate              // ISO 8601 text, an Excel serial in a workbook, or a typed Parquet date
+)
+
+// need says whether a manifest must have a column, and a row a value in it.
+type need int
+
+const (
+	needOptional need = iota // the column may be absent and its cells empty
+	needRequired             // the header must have it and every row a value
+	needContact              // the header must have at least one needContact column, and every row a value in one
+)
+
+// columnDef declares one canonical column: how headers name it, what it
+// holds, whether it is needed, and where its value goes in the request.
+type columnDef struct {
+	name    string   // canonical name, as in Column.Canonical and batch.Reject.Column
+	label   string   // how reject reasons name it ("request id")
+	aliases []string // other header spellings; matched through headerKey, as is name
+	kind    kind
+	need    need
+	// set stores a cleaned value in the request; it may refuse it with a
+	// reason, which becomes the row's reject. It is called for empty values
+	// too, unless the column is needRequired.
+	set func(req *batch.Request, v value) error
 }
 
-// aliases maps a normalised header (see headerKey) to a column index.
-var aliases = map[string]int{}
+// value is a cell after its kind's checks: trimmed, checked text, or a
+// date (zero when the cell is empty).
+type value struct {
+	text string
+	date time.Time
+}
+
+func (v value) isZero() bool { return v.text == "" && v.date.IsZero() }
+
+// columnDefs is the one declaration of the manifest's columns. The header
+// matcher, the three readers, the record and the validator all read it.
+var columnDefs = [numColumns]columnDef{
+	idxRequestID: {name: ColRequestID, label: "request id", kind: kindID, need: needRequired,
+		aliases: []string{"id", "request id", "ticket", "ticket id", "case id", "reference"},
+		set:     func(r *batch.Request, v value) error { r.ID = v.text; return nil }},
+	idxRequestType: {name: ColRequestType, label: "request type", kind: kindText, need: needRequired,
+		aliases: []string{"type", "action", "request", "right"},
+		set: func(r *batch.Request, v value) (err error) {
+			r.Type, err = parseType(v.text)
+			return err
+		}},
+	idxEmail: {name: ColEmail, label: "email", kind: kindEmail, need: needContact,
+		aliases: []string{"e-mail", "email address", "mail"},
+		set:     func(r *batch.Request, v value) error { r.Email = v.text; return nil }},
+	idxUserID: {name: ColUserID, label: "user id", kind: kindID, need: needContact,
+		aliases: []string{"identity", "user id", "customer id", "external id", "uid"},
+		set:     func(r *batch.Request, v value) error { r.UserID = v.text; return nil }},
+	idxSubmittedAt: {name: ColSubmittedAt, label: "submission date", kind: kindDate, need: needOptional,
+		aliases: []string{"submitted", "received", "received at", "date", "created at"},
+		set:     func(r *batch.Request, v value) error { r.SubmittedAt = v.date; return nil }},
+	idxDueAt: {name: ColDueAt, label: "due date", kind: kindDate, need: needOptional,
+		aliases: []string{"due", "due date", "deadline"},
+		set:     func(r *batch.Request, v value) error { r.DueAt = v.date; return nil }},
+}
+
+// errNoContact rejects a row with no value in any needContact column.
+var errNoContact = errors.New("needs an email or a user id")
+
+var (
+	// aliases maps a normalised header (see headerKey) to a column index.
+	aliases = map[string]int{}
+	// lastContact is the index of the last needContact column: the row's
+	// contact rule is checked once the validator has passed it.
+	lastContact = -1
+)
 
 func init() {
-	for idx, names := range [numColumns][]string{
-		idxRequestID:   {"request_id", "id", "ticket", "ticket id", "case id", "reference"},
-		idxRequestType: {"request_type", "type", "action", "request", "right"},
-		idxEmail:       {"email", "e-mail", "email address", "mail"},
-		idxUserID:      {"user_id", "identity", "customer id", "external id", "uid"},
-		idxSubmittedAt: {"submitted_at", "submitted", "received", "received at", "date", "created at"},
-		idxDueAt:       {"due_at", "due", "due date", "deadline"},
-	} {
-		for _, n := range names {
-			aliases[headerKey(n)] = idx
+	for idx, d := range columnDefs {
+		aliases[headerKey(d.name)] = idx
+		for _, a := range d.aliases {
+			aliases[headerKey(a)] = idx
+		}
+		if d.need == needContact {
+			lastContact = idx
 		}
 	}
-}
-
-// headerKey normalises a header cell for matching: case, spaces,
-// underscores, hyphens, punctuation and a stray byte-order mark are ignored,
-// so "E-mail Address", "email_address" and "EmailAddress" all match.
-func headerKey(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return b.String()
-}
-
-// Column is one header cell of a manifest and what it was matched to.
-type Column struct {
-	Index     int    // 0-based position in the file
-	Header    string // as written in the file
-	Canonical string // canonical name, or "" when the column is ignored
-}
-
-// header is the mapping of one file's header onto the canonical columns.
-type header struct {
-	columns []Column
-	pos     [numColumns]int // file position of each canonical column, -1 when absent
-	unknown []string        // header names of ignored columns, in file order
-}
-
-// mapHeader matches the header cells of a file. It fails with a
-// ErrDuplicateCol or ErrMissingColumn error naming what it found.
-func mapHeader(cells []string) (*header, error) {
-	h := &header{columns: make([]Column, len(cells))}
-	for i := range h.pos {
-		h.pos[i] = -1
-	}
-	for i, cell := range cells {
-		name := strings.TrimSpace(strings.ReplaceAll(cell, "\uFEFF", ""))
-		h.columns[i] = Column{Index: i, Header: name}
-		idx, ok := aliases[headerKey(name)]
-		if !ok {
-			if name != "" {
-				h.unknown = append(h.unknown, name)
-			}
-			continue
-		}
-		if prev := h.pos[idx]; prev >= 0 {
-			return nil, fmt.Errorf("%w: %q and %q both mean %s",
-				ErrDuplicateCol, h.columns[prev].Header, name, canonical[idx])
-		}
-		h.pos[idx] = i
-		h.columns[i].Canonical = canonical[idx]
-	}
-	var missing []string
-	for _, idx := range []int{idxRequestID, idxRequestType} {
-		if h.pos[idx] < 0 {
-			missing = append(missing, canonical[idx])
-		}
-	}
-	if h.pos[idxEmail] < 0 && h.pos[idxUserID] < 0 {
-		missing = append(missing, "email or user_id")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w %s (found: %s)", ErrMissingColumn,
-			strings.Join(missing, ", "), foundList(h.columns))
-	}
-	return h, nil
-}
-
-// foundList names the header cells found, for an error message. A row that
-// looks like data (an email, a request type) is not listed at all: its other
-// cells may be user ids or names, which must not be printed either.
-func foundList(cols []Column) string {
-	const max = 20
-	var names []string
-	for _, c := range cols {
-		if c.Header == "" {
-			continue
-		}
-		if _, isType := typeValues[headerKey(c.Header)]; isType || strings.Contains(c.Header, "@") {
-			return fmt.Sprintf("%d cells of data, not column names; is the header row missing?", len(cols))
-		}
-		if len(names) == max {
-			names = append(names, fmt.Sprintf("… %d more", len(cols)-max))
-			break
-		}
-		names = append(names, fmt.Sprintf("%q", truncate(c.Header, 40)))
-	}
-	if len(names) == 0 {
-		return "no named columns"
-	}
-	return strings.Join(names, ", ")
-}
-
-// truncate shortens s to at most n runes, marking the cut.
-func truncate(s string, n int) string {
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos] + "…"
-		}
-		i++
-	}
-	return s
 }

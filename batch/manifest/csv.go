@@ -9,20 +9,7 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/jszwec/csvutil"
 )
-
-// csvRow is what csvutil decodes a record into; the header handed to the
-// decoder is already normalised to the canonical names.
-type csvRow struct {
-	RequestID   string `csv:"request_id"`
-	RequestType string `csv:"request_type"`
-	Email       string `csv:"email"`
-	UserID      string `csv:"user_id"`
-	SubmittedAt string `csv:"submitted_at"`
-	DueAt       string `csv:"due_at"`
-}
 
 const (
 	csvBufSize = 64 << 10
@@ -60,7 +47,8 @@ func readCSV(r io.Reader, b *builder) error {
 
 	cr := csv.NewReader(br)
 	cr.Comma = sniffDelimiter(head)
-	cr.FieldsPerRecord = -1
+	cr.FieldsPerRecord = -1 // a row of the wrong length is a reject, not a file error
+	cr.ReuseRecord = true   // cells are copied into a record; their strings stay valid
 	rows := &rowCounter{cr: cr}
 
 	cells, err := cr.Read()
@@ -75,43 +63,30 @@ func readCSV(r io.Reader, b *builder) error {
 	}
 	g.limit = base + cr.InputOffset() + maxRecordBytes + csvBufSize
 
-	names := make([]string, len(b.hdr.columns))
-	for i, c := range b.hdr.columns {
-		names[i] = c.Canonical
-		if names[i] == "" {
-			names[i] = fmt.Sprintf("\x00ignored %d", i) // never matches a tag
-		}
-	}
-	dec, err := csvutil.NewDecoder(cr, names...)
-	if err != nil {
-		return err
-	}
 	for {
-		var v csvRow
-		err := dec.Decode(&v)
+		cells, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil && !errors.Is(err, csvutil.ErrFieldCount) {
+		if err != nil {
 			return b.csvError(err, rows)
 		}
 		g.limit = base + cr.InputOffset() + maxRecordBytes + csvBufSize
-		cells := dec.Record()
 		row := rows.next(cells)
 		b.info.Blank += rows.gap
 		if isBlank(cells) {
 			b.blank()
 			continue
 		}
-		if err != nil { // a field count that does not match the header
-			reason := fmt.Sprintf("row has %d cells but the header has %d", len(cells), len(names))
+		if len(cells) != len(b.hdr.columns) {
+			reason := fmt.Sprintf("row has %d cells but the header has %d", len(cells), len(b.hdr.columns))
 			if err := b.reject(row, b.idOf(cells), "", reason); err != nil {
 				return err
 			}
 			continue
 		}
-		rec := record{row: row, cells: [numColumns]string{
-			v.RequestID, v.RequestType, v.Email, v.UserID, v.SubmittedAt, v.DueAt}}
+		rec := record{row: row}
+		b.hdr.fill(&rec, cells)
 		if err := b.add(&rec); err != nil {
 			return err
 		}
@@ -124,7 +99,7 @@ func (b *builder) idOf(cells []string) string {
 	if p < 0 || p >= len(cells) {
 		return ""
 	}
-	id := strings.TrimSpace(cells[p])
+	id := trimSpace(cells[p])
 	if checkID("", id) != nil {
 		return ""
 	}
@@ -195,7 +170,7 @@ func sniffDelimiter(head []byte) rune {
 
 func isBlank(cells []string) bool {
 	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
+		if trimSpace(c) != "" {
 			return false
 		}
 	}

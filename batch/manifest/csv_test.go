@@ -43,7 +43,7 @@ func TestReadCSVFixtures(t *testing.T) {
 				17: "reject R-1015 []: row has 3 cells but the header has 8",
 				18: "merge R-1001 into row 2",
 				19: "reject R-1002 [request_id]: request id already used at " + messy + ":3 with different content",
-				21: "reject  [request_id]: request id contains a line break or control character",
+				21: "reject  [request_id]: request id contains a control character (U+0009 CHARACTER TABULATION)",
 				22: "R-1017 access email=trent@example.com sub=2024-03-01T07:00:00Z due=2024-03-15T16:00:00Z",
 				23: "R-1018 deletion email=victor@example.com user=cust-99",
 				24: "R-1019 access email=walter@example.com",

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -22,6 +23,8 @@ func FuzzReadCSV(f *testing.F) {
 	}
 	f.Add([]byte("id,type,email\nA,access,a@x.io\n\n\"B\",\"del\nete\",b@x.io\r\n,,\n"))
 	f.Add([]byte("\uFEFFid;type;uid;due\r\nA;erasure;u1;2024-01-01\r\nA;erasure;u1;2024-01-01\r\nA;access;u1;\r\n"))
+	f.Add(mustReadFile(f, mustWriteManifest(f, f.TempDir(), CSV, hygieneRows)))
+	f.Add([]byte("id,type,email,uid\nA,access,,u\xff\n\"B\u202e\",access,b@x.io,\nC,access,c\u0301@x.io,\nD,access,,\ufffd\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, "m.csv", data)
 	})
@@ -38,6 +41,7 @@ func FuzzReadParquet(f *testing.F) {
 		[]mt.Column{{Name: "id", Node: mt.String}, {Name: "type", Node: mt.String}, {Name: "email", Node: mt.String},
 			{Name: "date", Node: mt.Int96}, {Name: "deadline", Node: mt.String}},
 		[][]any{{"A", "access", "a@x.io", sub, "2024-02-01"}}, 0)))
+	f.Add(mustReadFile(f, mustWriteManifest(f, f.TempDir(), Parquet, hygieneRows)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, "m.parquet", data)
 	})
@@ -46,6 +50,11 @@ func FuzzReadParquet(f *testing.F) {
 func FuzzReadXLSX(f *testing.F) {
 	wb := filepath.Join(f.TempDir(), "w.xlsx")
 	f.Add(mustReadFile(f, mustWriteXLSX(f, wb, requestsWorkbook(false))))
+	hygiene := mustWriteManifest(f, f.TempDir(), XLSX, hygieneRows)
+	f.Add(mustReadFile(f, hygiene))
+	f.Add(mustReadFile(f, mustEditZip(f, hygiene, func(name string, data []byte) []byte {
+		return bytes.ReplaceAll(data, []byte("H-12"), []byte("H_xD800_\xff"))
+	})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, "m.xlsx", data)
 	})

@@ -1,9 +1,13 @@
 package manifest
 
 import (
+	"archive/zip"
+	"bytes"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctdsr/ctdsr/batch/manifest/manifesttest"
 )
 
 // fixtures is where the committed text manifests live.
@@ -150,4 +156,115 @@ func heapInUse() int64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// mustWriteManifest writes rows (the first is the header) as a manifest of
+// the given format in dir and returns its path: CSV through encoding/csv,
+// a one-sheet workbook, or Parquet with a string column per header cell.
+// A nil cell is empty (null in Parquet).
+func mustWriteManifest(tb testing.TB, dir string, format Format, rows [][]any) string {
+	tb.Helper()
+	path := filepath.Join(dir, "m."+string(format))
+	switch format {
+	case CSV:
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		for _, row := range rows {
+			rec := make([]string, len(row))
+			for i, c := range row {
+				if c != nil {
+					rec[i] = fmt.Sprint(c)
+				}
+			}
+			if err := w.Write(rec); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		w.Flush()
+		writeFile(tb, path, b.Bytes())
+	case XLSX:
+		mustWriteXLSX(tb, path, manifesttest.Workbook{Sheets: []manifesttest.Sheet{{Name: "Requests", Rows: rows}}})
+	case Parquet:
+		cols := make([]manifesttest.Column, len(rows[0]))
+		for i, name := range rows[0] {
+			cols[i] = manifesttest.Column{Name: name.(string), Node: manifesttest.String}
+		}
+		mustWriteParquet(tb, path, cols, rows[1:], 0)
+	default:
+		tb.Fatalf("no writer for %q", format)
+	}
+	return path
+}
+
+// mustEditZip rewrites the zip (workbook) at path in place, passing every
+// part's bytes through edit; it fails the test unless some part changed.
+func mustEditZip(tb testing.TB, path string, edit func(name string, data []byte) []byte) string {
+	tb.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	changed := false
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		edited := edit(f.Name, data)
+		changed = changed || !bytes.Equal(edited, data)
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := w.Write(edited); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if !changed {
+		tb.Fatalf("%s: the edit changed no part", path)
+	}
+	return writeFile(tb, path, out.Bytes())
+}
+
+// mustRepackZip rewrites the zip at path in place, copying every part's
+// packed bytes as they are, with the header fix returns (fix may change
+// the header's sizes or checksum to lie about the data).
+func mustRepackZip(tb testing.TB, path string, fix func(h zip.FileHeader) zip.FileHeader) {
+	tb.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		raw, err := f.OpenRaw()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		h := fix(f.FileHeader)
+		w, err := zw.CreateRaw(&h)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := io.Copy(w, raw); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	writeFile(tb, path, out.Bytes())
 }

@@ -134,7 +134,7 @@ func Read(ctx context.Context, path string, opts Options, fn func(Row) error) (I
 		}
 	case XLSX:
 		if info.SHA256, err = hashFile(f); err == nil {
-			err = readXLSX(func(o excelize.Options) (*excelize.File, error) { return excelize.OpenFile(path, o) }, b)
+			err = readXLSX(f, st.Size(), func(o excelize.Options) (*excelize.File, error) { return excelize.OpenFile(path, o) }, b)
 		}
 	}
 	if err == nil && info.Rows == 0 {

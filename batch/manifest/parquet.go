@@ -16,13 +16,6 @@ import (
 // the batch and the pages being read, whatever the file size.
 const pqBatch = 1024
 
-// cell is one decoded Parquet value: text, or a time for typed dates.
-type cell struct {
-	text  string
-	t     time.Time
-	typed bool
-}
-
 // pqColumn reads one canonical column of a row group.
 type pqColumn struct {
 	idx    int // canonical index
@@ -74,27 +67,27 @@ func readParquet(r io.ReaderAt, size int64, b *builder) (err error) {
 	}
 
 	row := 1
-	for _, rg := range f.RowGroups() {
+	meta := f.Metadata().RowGroups
+	for i, rg := range f.RowGroups() {
 		chunks := rg.ColumnChunks()
 		for _, c := range cols {
+			if err := checkPageSizes(r, size, &meta[i].Columns[c.leaf].MetaData); err != nil {
+				return &FileError{Path: b.path, Row: row + 1, Column: columnDefs[c.idx].name, Err: err}
+			}
 			c.pages, c.vr = chunks[c.leaf].Pages(), nil
 		}
 		for left := rg.NumRows(); left > 0; {
 			n := int(min(left, pqBatch))
 			for _, c := range cols {
 				if err := c.read(n); err != nil {
-					return &FileError{Path: b.path, Row: row + 1, Column: canonical[c.idx], Err: err}
+					return &FileError{Path: b.path, Row: row + 1, Column: columnDefs[c.idx].name, Err: err}
 				}
 			}
 			for i := range n {
 				row++
 				rec := record{row: row}
 				for _, c := range cols {
-					v := c.cells[i]
-					rec.cells[c.idx] = v.text
-					if v.typed {
-						rec.times[c.idx-idxSubmittedAt], rec.typed[c.idx-idxSubmittedAt] = v.t, true
-					}
+					rec.cells[c.idx] = c.cells[i]
 				}
 				if err := b.add(&rec); err != nil {
 					return err
@@ -162,22 +155,16 @@ func (c *pqColumn) read(n int) error {
 }
 
 // pqDecoder checks that column col can hold canonical column idx and
-// returns how to decode its values. Text columns take strings (and, for the
-// ids, integers); date columns take strings, TIMESTAMP, DATE or INT96.
+// returns how to decode its values. The column's kind decides: every kind
+// takes strings; ids also take integers; dates also take TIMESTAMP, DATE
+// and INT96.
 func (b *builder) pqDecoder(idx int, col *parquet.Column) (func(parquet.Value) cell, error) {
-	wrongType := func(want string) error {
-		return fmt.Errorf("%w: %s holds %s; want %s", ErrColumnType, canonical[idx], typeName(col), want)
-	}
-	isDate := idx == idxSubmittedAt || idx == idxDueAt
-	want := "a string"
-	switch {
-	case isDate:
-		want = "a string, TIMESTAMP or DATE"
-	case idx == idxRequestID || idx == idxUserID:
-		want = "a string or an integer"
+	d := &columnDefs[idx]
+	wrongType := func() error {
+		return fmt.Errorf("%w: %s holds %s; want %s", ErrColumnType, d.name, typeName(col), d.kind.parquetTypes())
 	}
 	if !col.Leaf() || col.Repeated() {
-		return nil, wrongType(want)
+		return nil, wrongType()
 	}
 	var lt any
 	if l := col.Type().LogicalType(); l != nil {
@@ -192,24 +179,36 @@ func (b *builder) pqDecoder(idx int, col *parquet.Column) (func(parquet.Value) c
 	case parquet.Int32, parquet.Int64:
 		switch lt := lt.(type) {
 		case nil, *format.IntType:
-			if idx == idxRequestID || idx == idxUserID {
+			if d.kind == kindID {
 				return intCell, nil
 			}
 		case *format.DateType:
-			if isDate {
+			if d.kind == kindDate {
 				return b.dateCell, nil
 			}
 		case *format.TimestampType:
-			if isDate && col.Type().Kind() == parquet.Int64 && lt.Unit.Value != nil {
+			if d.kind == kindDate && col.Type().Kind() == parquet.Int64 && lt.Unit.Value != nil {
 				return b.timestampCell(lt.Unit.Value.Duration(), lt.IsAdjustedToUTC), nil
 			}
 		}
 	case parquet.Int96:
-		if isDate {
+		if d.kind == kindDate {
 			return int96Cell, nil
 		}
 	}
-	return nil, wrongType(want)
+	return nil, wrongType()
+}
+
+// parquetTypes names the Parquet types a column of kind k may have, for
+// ErrColumnType messages.
+func (k kind) parquetTypes() string {
+	switch k {
+	case kindID:
+		return "a string or an integer"
+	case kindDate:
+		return "a string, TIMESTAMP or DATE"
+	}
+	return "a string"
 }
 
 func typeName(col *parquet.Column) string {

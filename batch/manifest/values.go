@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/ctdsr/ctdsr/batch"
 )
@@ -33,7 +34,7 @@ func init() {
 // parseType reads a request-type cell in any case, ignoring spaces and
 // punctuation ("Right to be forgotten", "DSAR", " erasure ").
 func parseType(s string) (batch.RequestType, error) {
-	s = strings.TrimSpace(s)
+	s = trimSpace(s)
 	if s == "" {
 		return "", errors.New("missing request type")
 	}
@@ -55,34 +56,26 @@ func echo(s string) string {
 	return fmt.Sprintf(" %q", truncate(s, 40))
 }
 
-// maxIDLen bounds request and user ids, which end up in logs and reports.
-const maxIDLen = 256
-
-// checkID reports what is wrong with a request or user id, if anything.
-func checkID(what, s string) error {
-	switch {
-	case len(s) > maxIDLen:
-		return fmt.Errorf("%s is longer than %d bytes", what, maxIDLen)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s is not UTF-8 text; save the file as UTF-8", what)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return fmt.Errorf("%s contains a line break or control character", what)
-	}
-	return nil
-}
-
-// normaliseEmail trims and lower-cases an address and checks its syntax.
+// normaliseEmail trims an address, puts it in Unicode NFC, lower-cases it
+// and checks its syntax, so that one address written in NFD (decomposed
+// accents) or NFC, in any case, is one subject.
 //
 // Accepted: a bare addr-spec (local@domain) that net/mail parses back to
 // itself, with no display name, no angle brackets, no quoted local part,
 // exactly one @, at most 64 bytes before it and 254 in all, and a domain of
 // at least two labels ("example.com", not "localhost" or "[10.0.0.1]").
-// The error never repeats the address.
+// Refused before anything else: bytes that are not UTF-8 and the characters
+// hiddenRune describes (controls, format characters, U+FFFD). The error
+// never repeats the address.
 func normaliseEmail(s string) (string, error) {
-	if !utf8.ValidString(s) { // before ToLower, which would mask it
+	if !utf8.ValidString(s) { // before NFC and ToLower, which would mask it
 		return "", errors.New("not a valid email address: not UTF-8 text")
 	}
-	e := strings.ToLower(strings.TrimSpace(s))
+	e := trimSpace(s)
+	if p := hiddenRune(e); p != "" {
+		return "", errors.New("not a valid email address: contains " + p)
+	}
+	e = strings.ToLower(norm.NFC.String(e))
 	local, domain, ok := strings.Cut(e, "@")
 	switch {
 	case strings.ContainsFunc(e, unicode.IsSpace) || strings.ContainsAny(e, "<>,;\""):
@@ -138,7 +131,7 @@ const maxSerial = 2958465
 
 // parse reads s; an empty cell gives the zero time.
 func (p dateParser) parse(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
+	s = trimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
 	}

@@ -53,7 +53,18 @@ func TestNormaliseEmail(t *testing.T) {
 		{`"a b"@example.com`, "", "not a valid email address: contains spaces, quotes, brackets or a list separator"},
 		{"a(comment)@example.com", "", "not a valid email address"},
 		{".a@example.com", "", "not a valid email address"},
-		{"a\x00@example.com", "", "not a valid email address"},
+		{"a\x00@example.com", "", "not a valid email address: contains a control character (U+0000 NULL)"},
+		{"a\t@example.com", "", "not a valid email address: contains a control character (U+0009 CHARACTER TABULATION)"},
+		{"a\u200b@example.com", "", "not a valid email address: contains an invisible format character (U+200B ZERO WIDTH SPACE)"},
+		{"a@example.com\u202e", "", "not a valid email address: contains a bidirectional text control (U+202E RIGHT-TO-LEFT OVERRIDE)"},
+		{"\ufeffa@example.com", "", "not a valid email address: contains an invisible format character (U+FEFF ZERO WIDTH NO-BREAK SPACE, a byte-order mark)"},
+		{"a\ufffd@example.com", "", "not a valid email address: contains U+FFFD REPLACEMENT CHARACTER, the mark of bytes lost to a wrong encoding; export the file again as UTF-8"},
+		// NFC, then lower case: composed and decomposed accents are one address.
+		{"jose\u0301@example.com", "jos\u00e9@example.com", ""},
+		{"JOS\u00c9@Example.com", "jos\u00e9@example.com", ""},
+		{" JOSE\u0301@EXAMPLE.COM\u00a0", "jos\u00e9@example.com", ""},
+		{"\u212bngstr\u00f6m@example.se", "\u00e5ngstr\u00f6m@example.se", ""}, // ANGSTROM SIGN → å
+		{"user@bu\u0308cher.de", "user@b\u00fccher.de", ""},
 		{"\xff@example.com", "", "not a valid email address: not UTF-8 text"},
 		{strings.Repeat("a", 65) + "@example.com", "", "not a valid email address: too long"},
 		{"a@" + strings.Repeat("b", 250) + ".com", "", "not a valid email address: too long"},
@@ -123,7 +134,7 @@ func TestHeaderKeyAliases(t *testing.T) {
 		h, _ := mapHeader([]string{header})
 		got := ""
 		if idx, ok := aliases[headerKey(header)]; ok {
-			got = canonical[idx]
+			got = columnDefs[idx].name
 		}
 		if got != want {
 			t.Errorf("header %q maps to %q, want %q (%v)", header, got, want, h)

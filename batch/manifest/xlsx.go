@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -18,12 +19,18 @@ const xlsxUnzipLimit = 4 << 30
 // row with a value and empty rows are skipped and counted in Info.Blank.
 // Cells are read raw, so a number in a date column is an Excel date serial
 // (honouring the workbook's 1904 date system) and ids are not reformatted.
-func readXLSX(open func(excelize.Options) (*excelize.File, error), b *builder) (err error) {
+//
+// zipped is the workbook file, for checkWorkbookText; open opens it with
+// excelize.
+func readXLSX(zipped io.ReaderAt, size int64, open func(excelize.Options) (*excelize.File, error), b *builder) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", ErrMalformed, p)
 		}
 	}()
+	if err := checkWorkbookText(zipped, size); err != nil {
+		return err
+	}
 	f, err := open(excelize.Options{UnzipSizeLimit: xlsxUnzipLimit})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -69,11 +76,7 @@ func readXLSX(open func(excelize.Options) (*excelize.File, error), b *builder) (
 			}
 		default:
 			rec := record{row: row}
-			for idx, p := range b.hdr.pos {
-				if p >= 0 && p < len(cells) {
-					rec.cells[idx] = cells[p]
-				}
-			}
+			b.hdr.fill(&rec, cells)
 			if err := b.add(&rec); err != nil {
 				return err
 			}
