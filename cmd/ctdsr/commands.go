@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -42,16 +43,21 @@ func run(ctx context.Context, env *Env, args []string) error {
 		return usageErrorf("", "no subcommand given")
 	}
 	name := args[0]
-	if name == "-h" || name == "--help" || name == "-help" {
+	switch name {
+	case "-h", "--help", "-help":
 		printUsage(env.Stdout)
 		return nil
+	case "-v", "--version", "-version":
+		return cmdVersion(ctx, env, args[1:])
 	}
+	var names []string
 	for _, c := range commands() {
 		if c.name == name {
 			return c.run(ctx, env, args[1:])
 		}
+		names = append(names, c.name)
 	}
-	return usageErrorf("", "unknown subcommand %q", name)
+	return usageErrorf("", "unknown subcommand %q%s", name, didYouMean(name, names, ""))
 }
 
 func printUsage(w io.Writer) {
@@ -69,17 +75,26 @@ func printUsage(w io.Writer) {
 }
 
 // newFlagSet returns a FlagSet for subcommand name whose --help prints a
-// synopsis and the flags to stdout.
+// synopsis and the flags to stdout. A mistake prints nothing here: parseFlags
+// turns it into one line and a hint on stderr.
 func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("ctdsr "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	out := &helpText{stdout: env.Stdout}
+	fs.SetOutput(out)
+	// The flag package calls Usage for --help and for mistakes alike; the
+	// text waits in out, and parseFlags prints it only for --help.
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stdout, "Usage: ctdsr %s %s\n\nFlags:\n", name, synopsis)
-		fs.SetOutput(env.Stdout)
+		out.Reset()
+		fmt.Fprintf(out, "Usage: ctdsr %s %s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
-		fs.SetOutput(env.Stderr)
 	}
 	return fs
+}
+
+// helpText is a flag set's output: held back until --help asks for it.
+type helpText struct {
+	bytes.Buffer
+	stdout io.Writer
 }
 
 // parseFlags parses args into fs, turning --help into errHelpShown and any
@@ -99,9 +114,12 @@ func parseFlagsArg(fs *flag.FlagSet, name string, args []string, one bool) (stri
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
+			if h, ok := fs.Output().(*helpText); ok {
+				h.WriteTo(h.stdout)
+			}
 			return "", errHelpShown
 		}
-		return "", usageErrorf(name, "%w", err)
+		return "", usageErrorf(name, "%v%s", err, flagHint(fs, err))
 	}
 	rest := fs.Args()
 	if one && arg == "" && len(rest) > 0 {

@@ -35,11 +35,7 @@ func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []
 	for _, path := range paths {
 		sum, err := manifest.HashFile(path)
 		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err // the path is already in the message
-			}
-			return res, &UsageError{Err: fmt.Errorf("%s: cannot read: %w", path, err), Hint: "check the --manifest path"}
+			return res, cannotRead(path, err)
 		}
 		loaded, err := store.ManifestLoaded(ctx, sum)
 		if err != nil {
@@ -105,4 +101,14 @@ func ledgerFormat(path string) string {
 		return "unknown"
 	}
 	return string(f)
+}
+
+// cannotRead is the usage error of a manifest that cannot be opened or
+// read; it names the path once.
+func cannotRead(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &UsageError{Err: fmt.Errorf("%s: cannot read: %w", path, err), Hint: "check the --manifest path"}
 }

@@ -41,6 +41,7 @@ type job struct {
 	progress       *batch.Progress
 	sum            runSummary
 	outcome        Outcome
+	lookAt         []string // the report files that hold what went wrong
 }
 
 // runJob runs one job. Its error maps to the exit code (exit.go).
@@ -48,6 +49,12 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConf
 	j := &job{cfg: cfg, env: env, client: client, log: log, bg: context.WithoutCancel(ctx),
 		progress: &batch.Progress{}, outcome: OutcomeFatal}
 	j.sum = runSummary{ToolVersion: version, StartedAt: cfg.Now().UTC()}
+	// A manifest that is not there cannot be read: say so before creating
+	// or locking a ledger for nothing.
+	if err := manifestsOpenable(cfg.Manifests); err != nil {
+		j.outcome = OutcomeUnreadableInput
+		return j.failEarly(err)
+	}
 	if err := j.open(ctx); err != nil {
 		return err
 	}
@@ -74,7 +81,42 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConf
 		j.outcome = OutcomeFatal
 		return joinOneLine(runErr, err)
 	}
-	return j.outcome.err(j.runID, cfg.Out, runErr)
+	return j.outcome.err(j.runID, cfg.Out, j.lookAt, runErr)
+}
+
+// failEarly records in summary.json that the run stopped before it
+// started, where monitoring looks, and returns err.
+func (j *job) failEarly(err error) error {
+	j.sum.Outcome, j.sum.Error, j.sum.EndedAt = j.outcome, err.Error(), j.cfg.Now().UTC()
+	if cerr := checkOutputDir(j.cfg.Out); cerr != nil {
+		return joinOneLine(err, cerr)
+	}
+	if werr := report.WriteJSON(filepath.Join(j.cfg.Out, report.SummaryFile), j.sum); werr != nil {
+		return joinOneLine(err, werr)
+	}
+	return err
+}
+
+// manifestsOpenable checks that every manifest names a file of a known
+// format that can be opened.
+func manifestsOpenable(paths []string) error {
+	for _, path := range paths {
+		if _, err := manifest.FormatOf(path); err != nil {
+			return &UsageError{Err: fmt.Errorf("%s: %w", path, err), Hint: "check the --manifest path"}
+		}
+		f, err := os.Open(path)
+		if err == nil {
+			var fi os.FileInfo
+			if fi, err = f.Stat(); err == nil && fi.IsDir() {
+				err = errors.New("is a directory")
+			}
+			f.Close()
+		}
+		if err != nil {
+			return cannotRead(path, err)
+		}
+	}
+	return nil
 }
 
 // open takes the ledger for this run and keeps its lock alive.
@@ -127,11 +169,7 @@ func (j *job) ingest(ctx context.Context) error {
 	if errors.As(err, new(*UsageError)) {
 		j.outcome = OutcomeUnreadableInput
 	}
-	j.sum.Outcome, j.sum.Error, j.sum.EndedAt = j.outcome, err.Error(), j.cfg.Now().UTC()
-	if werr := report.WriteJSON(filepath.Join(j.cfg.Out, report.SummaryFile), j.sum); werr != nil {
-		return joinOneLine(err, werr)
-	}
-	return err
+	return j.failEarly(err)
 }
 
 // execute runs the engine over everything open in the ledger, showing
@@ -204,6 +242,7 @@ func (j *job) report() error {
 	if j.outcome == OutcomeOK && (hasProblems(did) || j.progress.Failed.Load() > 0) {
 		j.outcome = OutcomeRowsFailed
 	}
+	j.lookAt = whereToLook(did, j.progress.Failed.Load())
 	if j.outcome == OutcomeOutOfTime && counts.Open == 0 {
 		j.outcome = OutcomeOK // it ran out of time with nothing left to do
 	}
@@ -263,6 +302,24 @@ func joinOneLine(first, second error) error {
 		return second
 	}
 	return fmt.Errorf("%w; %w", first, second)
+}
+
+// whereToLook names the report files holding what a run that did not go
+// cleanly should be looked at in: rejects, or requests (failed attempts
+// and statuses a person must look at), or both.
+func whereToLook(did checkpoint.RunCounts, failedAttempts int64) []string {
+	var files []string
+	problems := failedAttempts > 0
+	for _, sc := range did.ByStatus {
+		problems = problems || (sc.Status.Problem() && sc.N > 0)
+	}
+	if problems {
+		files = append(files, report.RequestsFile+" (status and detail)")
+	}
+	if did.Rejects > 0 {
+		files = append(files, report.RejectsFile)
+	}
+	return files
 }
 
 // hasProblems reports whether a run's requests include rejected rows or

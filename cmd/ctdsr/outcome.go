@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 )
 
 // Outcome is how a run ended, as the ledger's runs table and summary.json
@@ -23,12 +24,16 @@ const (
 // err is the error a finished run returns for its outcome: nil when it
 // went well, ErrRowsFailed or ErrInterrupted wrapped with where to look,
 // and cause (the run's own error) otherwise.
-func (o Outcome) err(runID, out string, cause error) error {
+func (o Outcome) err(runID, out string, lookAt []string, cause error) error {
 	switch o {
 	case OutcomeOK:
 		return nil
 	case OutcomeRowsFailed:
-		return fmt.Errorf("run %s: %w (see %s)", runID, ErrRowsFailed, filepath.Join(out, "requests.parquet"))
+		where := make([]string, len(lookAt))
+		for i, f := range lookAt {
+			where[i] = filepath.Join(out, f)
+		}
+		return fmt.Errorf("run %s: %w (see %s)", runID, ErrRowsFailed, strings.Join(where, " and "))
 	case OutcomeInterrupted:
 		return fmt.Errorf("run %s: %w", runID, ErrInterrupted)
 	case OutcomeOutOfTime:
