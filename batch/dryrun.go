@@ -2,6 +2,8 @@ package batch
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,17 +22,41 @@ type DryRunMatch struct {
 	Err        error // lookup failed
 }
 
+// The API groups a projection counts calls of.
+const (
+	GroupProfile = "profile"
+	GroupEvents  = "events"
+	GroupDelete  = "delete"
+)
+
 // DryRunResult projects what a real run would cost.
 type DryRunResult struct {
 	Matches []DryRunMatch
-	// Calls projects API calls per group ("profile", "events", "delete"),
-	// lookups of the dry run included.
+	// Calls projects the API calls of a real run per group (GroupProfile,
+	// GroupEvents, GroupDelete), following its schedule: a lookup by email
+	// and one by user id per request; per access subject and event name,
+	// an export with the email filter (step 1 and a page per batch of the
+	// subject's events, at least one); deletes batched 100 ids a call
+	// across requests; and the verification searches due within
+	// VerifyWindow.
 	Calls map[string]int64
-	// MeanLatency is the mean duration of the dry run's own lookups.
-	MeanLatency time.Duration
-	// Projected is the projected API time of a real run: per group,
-	// calls × mean latency ÷ calls in flight; groups run side by side.
-	Projected time.Duration
+	// Scans counts access subjects without an email, whose events need
+	// shared unfiltered scans: their size depends on the whole account's
+	// volume, which a dry run cannot see, so Calls counts one page each.
+	Scans int
+}
+
+// Projection is the wall time a run would take at k calls in flight per
+// group and the given latency per call of each group: the groups run side
+// by side, so the busiest sets the pace, after one lookup (nothing else can
+// start before a subject is found).
+func (r DryRunResult) Projection(k int, latency map[string]time.Duration) time.Duration {
+	k = max(k, 1)
+	var busiest time.Duration
+	for g, n := range r.Calls {
+		busiest = max(busiest, time.Duration(n)*latency[g]/time.Duration(k))
+	}
+	return busiest + latency[GroupProfile]
 }
 
 // NoMatches reports what a real run would stop on, suspecting the wrong
@@ -48,76 +74,90 @@ func (r DryRunResult) NoMatches() bool {
 }
 
 // DryRun looks every request's subject up (read-only calls) and projects
-// the calls and time a real run would need. Nothing is deleted or written.
-// perGroup is the client's K; pageSize the export page size.
-func DryRun(ctx context.Context, api CleverTap, reqs []Request, workers, perGroup, pageSize int) (DryRunResult, error) {
+// the calls a real run with cfg would make. Nothing is deleted or written.
+func DryRun(ctx context.Context, api CleverTap, reqs []Request, cfg Config) (DryRunResult, error) {
 	r := resolver{api: api, now: time.Now}
 	res := DryRunResult{Matches: make([]DryRunMatch, len(reqs)), Calls: map[string]int64{}}
 	var (
-		mu      sync.Mutex
-		lookups int64
-		spent   time.Duration
-		ids     int64
+		mu            sync.Mutex
+		guids, idents int64
 	)
+	checks := checksWithin(cfg)
+	page := int64(max(cfg.EventBatchSize, 1))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(workers, 1))
+	g.SetLimit(max(cfg.Workers, 1))
 	for i, req := range reqs {
 		g.Go(func() error {
-			start := time.Now()
 			s, err := r.resolve(gctx, req)
-			elapsed := time.Since(start)
 			m := DryRunMatch{RequestID: req.ID, Type: req.Type, Err: err}
-			calls := int64(0)
+			lookups := int64(0)
 			if req.Email != "" {
-				calls++
+				lookups++
 			}
 			if req.UserID != "" {
-				calls++
+				lookups++
 			}
-			var events, deletes int64
-			if err == nil {
+			var events, scans int64
+			if err != nil {
+				if ferr := runFatal(err); ferr != nil {
+					return ferr
+				}
+			} else {
 				m.Profiles, m.ObjectIDs = len(s.profiles), len(s.objectIDs)
-				names := map[string]bool{}
+				counts := map[string]int64{}
 				for _, p := range s.profiles {
 					for name, sum := range p.Events {
-						names[name] = true
-						m.Events += sum.Count
-						if req.Type == Access {
-							events += 1 + (sum.Count+int64(pageSize)-1)/int64(pageSize)
-						}
+						counts[name] += sum.Count
 					}
 				}
-				m.EventNames = len(names)
-				if req.Type == Deletion && m.Profiles > 0 {
-					deletes = int64(len(s.objectIDs) + len(s.identities))
+				for _, n := range counts {
+					m.Events += n
 				}
-			} else if isFatalAPI(err) {
-				return fatal("CleverTap refused the credentials: %w", err)
+				m.EventNames = len(counts)
+				if req.Type == Access && m.Profiles > 0 {
+					if s.filterable() {
+						for _, name := range slices.Sorted(maps.Keys(counts)) {
+							events += int64(len(s.emails)) * (1 + max(1, (counts[name]+page-1)/page))
+						}
+					} else {
+						scans = 1
+						events += int64(len(counts)) * 2
+					}
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			res.Matches[i] = m
-			lookups += calls
-			spent += elapsed
-			res.Calls["profile"] += calls
+			res.Calls[GroupProfile] += lookups
+			res.Calls[GroupEvents] += events
+			res.Scans += int(scans)
 			if req.Type == Deletion && m.Profiles > 0 {
-				res.Calls["profile"] += 2 * calls // two verification searches, typically
+				guids += int64(len(s.objectIDs))
+				idents += int64(len(s.identities))
+				res.Calls[GroupProfile] += int64(checks) * lookups
 			}
-			res.Calls["events"] += events
-			ids += deletes
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return res, err
 	}
-	res.Calls["delete"] = (ids + maxDeleteIDs - 1) / maxDeleteIDs
-	if lookups > 0 {
-		res.MeanLatency = spent / time.Duration(lookups)
-	}
-	k := time.Duration(max(perGroup, 1))
-	for _, n := range res.Calls {
-		res.Projected = max(res.Projected, time.Duration(n)*res.MeanLatency/k)
-	}
+	res.Calls[GroupDelete] = (guids+maxDeleteIDs-1)/maxDeleteIDs + (idents+maxDeleteIDs-1)/maxDeleteIDs
 	return res, nil
+}
+
+// checksWithin is how many verification searches of a deletion fall within
+// a run's VerifyWindow: at VerifyFirst after the delete, then each wait
+// doubling up to VerifyMax.
+func checksWithin(cfg Config) int {
+	n, at, wait := 0, time.Duration(0), cfg.VerifyFirst
+	for wait > 0 {
+		at += wait
+		if at > cfg.VerifyWindow {
+			return n
+		}
+		n++
+		wait = min(wait*2, cfg.VerifyMax)
+	}
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
 	"github.com/ctdsr/ctdsr/clevertap"
@@ -19,7 +20,9 @@ func TestDryRun(t *testing.T) {
 		{ID: "d", Type: batch.Deletion, UserID: p.Identity},
 		{ID: "n", Type: batch.Deletion, Email: "nobody@example.invalid"},
 	}
-	res, err := batch.DryRun(t.Context(), h.api, reqs, 4, 2, 5000)
+	cfg := batch.DefaultConfig()
+	cfg.Workers = 4
+	res, err := batch.DryRun(t.Context(), h.api, reqs, cfg)
 	if err != nil {
 		t.Fatalf("DryRun: %v", err)
 	}
@@ -39,15 +42,15 @@ func TestDryRun(t *testing.T) {
 	if st := h.sim.Stats(); st.DeleteCalls != 0 || st.Calls["events"] != 0 {
 		t.Errorf("a dry run made %d delete calls and %d event calls, want none", st.DeleteCalls, st.Calls["events"])
 	}
-	if res.Calls["delete"] != 1 || res.Calls["events"] == 0 || res.Projected <= 0 {
-		t.Errorf("projection %v, %v: want 1 delete call, some event calls and a positive time", res.Calls, res.Projected)
+	if res.Calls["delete"] != 2 || res.Calls["events"] == 0 || res.Projection(2, map[string]time.Duration{"events": time.Second}) <= 0 {
+		t.Errorf("projection %v: want 2 delete calls (guids, identities), some event calls and a positive time", res.Calls)
 	}
 	if ps := h.sim.Lookup(p.Email, p.Identity); len(ps) == 0 {
 		t.Error("a dry run deleted the subject")
 	}
 
 	bad := mustClient(t, h.srv.URL, "wrong-passcode")
-	if _, err := batch.DryRun(t.Context(), bad, reqs, 4, 2, 5000); !errors.Is(err, batch.ErrFatal) || !errors.Is(err, clevertap.ErrUnauthorized) {
+	if _, err := batch.DryRun(t.Context(), bad, reqs, cfg); !errors.Is(err, batch.ErrFatal) || !errors.Is(err, clevertap.ErrUnauthorized) {
 		t.Errorf("DryRun with bad credentials: %v; want ErrFatal", err)
 	}
 }

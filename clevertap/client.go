@@ -209,9 +209,14 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int, out enveloped) (t
 	}
 	throttled := errors.Is(err, ErrRateLimited)
 	g.answered(throttled)
-	if throttled {
-		c.stats.add(cl.group, func(s *groupCounts) { s.rateLimited++ })
-	}
+	took := time.Since(start)
+	c.stats.add(cl.group, func(s *groupCounts) {
+		s.answered++
+		s.busy += took
+		if throttled {
+			s.rateLimited++
+		}
+	})
 	c.logAttempt(ctx, cl, n, resp.StatusCode, start, err)
 	return parseRetryAfter(resp.Header, time.Now()), err
 }

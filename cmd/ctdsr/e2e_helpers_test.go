@@ -416,6 +416,9 @@ type summaryFile struct {
 		Open     int `json:"open"`
 		Late     int `json:"late"`
 	} `json:"ledger"`
+	Run struct {
+		WorkSeconds float64 `json:"work_seconds"`
+	} `json:"run"`
 	PreviousRunID         string `json:"previous_run_id"`
 	PreviousSummarySHA256 string `json:"previous_summary_sha256"`
 }

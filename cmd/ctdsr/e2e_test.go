@@ -580,7 +580,7 @@ func TestDryRun(t *testing.T) {
 		t.Fatalf("dry run: want exit 0\n%s", res)
 	}
 	for _, want := range []string{"REQUEST", "A-1", "D-1", "D-2", "not found", "Projected API calls: profile ",
-		"projected API time about", "Dry run: nothing was deleted and no ledger was written."} {
+		"the run would take about", "Dry run: nothing was deleted and no ledger was written."} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
 		}

@@ -192,7 +192,9 @@ func (j *job) execute(ctx context.Context) error {
 		reportProgress(pctx, j.env.Stderr, isTerminal(j.env.Stderr), j.log, j.progress,
 			func() int64 { return totalCalls(j.client.Stats()) }, j.cfg.ProgressEvery)
 	}()
+	workStart := time.Now()
 	runErr := runner.Run(runCtx)
+	j.sum.Run.WorkSeconds = time.Since(workStart).Seconds()
 	stopProgress()
 	<-progressDone
 	j.sum.Zone = runner.ZoneEvidence()
@@ -251,7 +253,7 @@ func (j *job) report() error {
 	j.sum.Reports = totals
 	j.sum.ReportWindow = formatDuration(j.cfg.ReportWindow)
 	j.sum.Ledger = ledgerSummaryOf(counts)
-	j.sum.Run = runDid{Touched: statusMap(did.ByStatus), Finished: j.progress.Finished.Load(),
+	j.sum.Run = runDid{WorkSeconds: j.sum.Run.WorkSeconds, Touched: statusMap(did.ByStatus), Finished: j.progress.Finished.Load(),
 		FailedAttempts: j.progress.Failed.Load(), Rejects: did.Rejects,
 		Reswept: j.progress.Reswept.Load(), Reappeared: j.progress.Reappeared.Load()}
 	j.sum.API = apiSummaryOf(j.client.Stats(), j.client.PerGroup())

@@ -70,8 +70,9 @@ type runDid struct {
 	Finished       int64                     `json:"finished"`
 	FailedAttempts int64                     `json:"failed_attempts"`
 	Rejects        int                       `json:"rejects"`
-	Reswept        int64                     `json:"reswept"`    // verified deletions looked up a second time
-	Reappeared     int64                     `json:"reappeared"` // of them, found back
+	WorkSeconds    float64                   `json:"work_seconds"` // time spent carrying requests out (ledger and reports aside)
+	Reswept        int64                     `json:"reswept"`      // verified deletions looked up a second time
+	Reappeared     int64                     `json:"reappeared"`   // of them, found back
 }
 
 // statusMap is counts by type, then by the names reports use.

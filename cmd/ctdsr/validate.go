@@ -97,6 +97,12 @@ func (v *validation) read(ctx context.Context, path string) error {
 	case err != nil:
 		return err
 	}
+	v.add(info)
+	return nil
+}
+
+// add counts a manifest that was read.
+func (v *validation) add(info manifest.Info) {
 	v.files = append(v.files, fileResult{info: info})
 	v.merged += info.Merged
 	if v.types == nil {
@@ -105,7 +111,6 @@ func (v *validation) read(ctx context.Context, path string) error {
 	for t, n := range info.Types {
 		v.types[t] += n
 	}
-	return nil
 }
 
 func (v *validation) reject(r batch.Reject) error {
