@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"run", "carry out the requests in manifests (and resume the ledger)", cmdRun},
 		{"validate", "check manifests without calling CleverTap", cmdValidate},
+		{"load", "validate manifests and load them into a ledger, no API calls", cmdLoad},
 		{"status", "summarise a ledger without calling CleverTap", cmdStatus},
 		{"report", "render the reports of a ledger without calling CleverTap", cmdReport},
 		{"verify-reports", "check a report directory against its summary.json", cmdVerifyReports},
