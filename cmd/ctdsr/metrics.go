@@ -72,7 +72,8 @@ const (
 
 // outcomes lists every Outcome, so ctdsr_run_outcome has one series per
 // outcome (1 for this run's, 0 for the others) and alerts need no absent().
-var outcomes = []Outcome{OutcomeOK, OutcomeRowsFailed, OutcomeInterrupted, OutcomeUnreadableInput, OutcomeFatal}
+// (TestMetricsOutcomesAreComplete keeps it in step with outcome.go.)
+var outcomes = []Outcome{OutcomeOK, OutcomeRowsFailed, OutcomeInterrupted, OutcomeOutOfTime, OutcomeUnreadableInput, OutcomeFatal}
 
 // metricsInput is what --metrics-file reports about one run of `ctdsr run`.
 // It holds counts, times and label values that are not personal data.
@@ -94,10 +95,7 @@ type metricsInput struct {
 	Rejects  int64 // manifest rows rejected (report.Totals.Rejects)
 	DueSoon  int   // open requests due within the report's due-soon window
 	Overdue  int   // open requests past their due date
-	// Late counts requests completed after their due date or still open
-	// past it. Negative means not known, and the metric is left out rather
-	// than written as 0.
-	Late int
+	Late     int   // requests completed after their due date, or open past it
 
 	InFlightLimit int             // K: the client's cap on calls in flight per API group
 	API           clevertap.Stats // the client's counters, per API group
@@ -166,7 +164,7 @@ func metricsRegistry(in metricsInput, lastSuccess time.Time) (*prometheus.Regist
 	}
 	m := metricsBuilder{r: r}
 
-	requests := m.gaugeVec(metricRequests, "Requests in the run's report (requests.parquet), by request type and status.", "type", "status")
+	requests := m.gaugeVec(metricRequests, "Requests in the run's requests.parquet report, by request type and status.", "type", "status")
 	for _, info := range batch.Statuses() {
 		for _, typ := range info.Types {
 			requests.WithLabelValues(string(typ), info.Report).Set(0)
@@ -179,9 +177,7 @@ func metricsRegistry(in metricsInput, lastSuccess time.Time) (*prometheus.Regist
 	}
 	m.gauge(metricRequestsOverdue, "Open requests of the run's report past their due date.", float64(in.Overdue))
 	m.gauge(metricRequestsDueSoon, fmt.Sprintf("Open requests of the run's report due within %d days.", checkpoint.DefaultDueWithin/(24*time.Hour)), float64(in.DueSoon))
-	if in.Late >= 0 {
-		m.gauge(metricRequestsLate, "Requests of the run's report completed after their due date or still open past it.", float64(in.Late))
-	}
+	m.gauge(metricRequestsLate, "Requests of the run's report completed after their due date or still open past it.", float64(in.Late))
 	m.gauge(metricRejects, "Manifest rows rejected (rejects.parquet).", float64(in.Rejects))
 
 	calls := m.gaugeVec(metricAPICalls, "CleverTap API calls of the run (one per call or cursor page), by API group.", "group")
@@ -209,7 +205,7 @@ func metricsRegistry(in metricsInput, lastSuccess time.Time) (*prometheus.Regist
 	m.gauge(metricRunDuration, "Wall-clock duration of the run.", max(0, in.Ended.Sub(in.Started).Seconds()))
 	m.gauge(metricRunStart, "When the run started, as a Unix time.", unixSeconds(in.Started))
 	m.gauge(metricRunEnd, "When the run ended, as a Unix time.", unixSeconds(in.Ended))
-	m.gauge(metricRunExitCode, "Exit code of the run: 0 ok, 1 fatal, 2 usage or unreadable input, 3 rows failed or rejected, 130 interrupted.", float64(in.ExitCode))
+	m.gauge(metricRunExitCode, "Exit code of the run: 0 ok, 1 fatal, 2 usage or unreadable input, 3 rows failed or rejected or work left for the next run, 130 interrupted.", float64(in.ExitCode))
 	outcome := m.gaugeVec(metricRunOutcome, "How the run ended: 1 for its outcome, 0 for the others.", "outcome")
 	for _, o := range outcomes {
 		v := 0.0
@@ -385,7 +381,7 @@ func (j *job) metricsInput(ctx context.Context, runErr error) metricsInput {
 		ended = j.cfg.Now().UTC()
 	}
 	in := metricsInput{
-		Account:  strings.TrimSpace(j.env.Getenv("CLEVERTAP_ACCOUNT_ID")),
+		Account:  strings.TrimSpace(j.env.Getenv("CLEVERTAP_ACCOUNT_ID")), // as apiFlags.client reads it
 		Version:  version,
 		Outcome:  j.outcome,
 		ExitCode: exitCode(ctx, &Env{Stderr: io.Discard}, runErr), // the same switch main uses, printing nothing
@@ -395,10 +391,10 @@ func (j *job) metricsInput(ctx context.Context, runErr error) metricsInput {
 		Rejects:  j.sum.Reports.Rejects,
 		DueSoon:  j.sum.Reports.DueSoon,
 		Overdue:  j.sum.Reports.Overdue,
-		Late:     -1, // report.Totals does not count late requests yet
-	}
-	if j.client != nil {
-		in.API, in.InFlightLimit = j.client.Stats(), j.client.PerGroup()
+		Late:     j.sum.Reports.Late,
+		API:      j.client.Stats(),
+
+		InFlightLimit: j.client.PerGroup(),
 	}
 	return in
 }

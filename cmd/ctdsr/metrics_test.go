@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,13 +114,7 @@ func TestWriteMetricsParsesBack(t *testing.T) {
 	want := map[string]float64{
 		`ctdsr_run_requests{` + acct + `,status="done",type="access"}`:                          4,
 		`ctdsr_run_requests{` + acct + `,status="not_found",type="access"}`:                     1,
-		`ctdsr_run_requests{` + acct + `,status="pending",type="access"}`:                       0,
-		`ctdsr_run_requests{` + acct + `,status="failed",type="access"}`:                        0,
-		`ctdsr_run_requests{` + acct + `,status="pending",type="deletion"}`:                     0,
 		`ctdsr_run_requests{` + acct + `,status="submitted",type="deletion"}`:                   2,
-		`ctdsr_run_requests{` + acct + `,status="verified",type="deletion"}`:                    0,
-		`ctdsr_run_requests{` + acct + `,status="reappeared",type="deletion"}`:                  0,
-		`ctdsr_run_requests{` + acct + `,status="not_found",type="deletion"}`:                   0,
 		`ctdsr_run_requests{` + acct + `,status="failed",type="deletion"}`:                      1,
 		`ctdsr_run_requests_overdue{` + acct + `}`:                                              6,
 		`ctdsr_run_requests_due_soon{` + acct + `}`:                                             5,
@@ -143,12 +141,23 @@ func TestWriteMetricsParsesBack(t *testing.T) {
 		`ctdsr_run_end_timestamp_seconds{` + acct + `}`:                                         endSec,
 		`ctdsr_run_exit_code{` + acct + `}`:                                                     0,
 		`ctdsr_run_outcome{` + acct + `,outcome="ok"}`:                                          1,
-		`ctdsr_run_outcome{` + acct + `,outcome="rows_failed"}`:                                 0,
-		`ctdsr_run_outcome{` + acct + `,outcome="interrupted"}`:                                 0,
-		`ctdsr_run_outcome{` + acct + `,outcome="unreadable_input"}`:                            0,
-		`ctdsr_run_outcome{` + acct + `,outcome="fatal"}`:                                       0,
 		`ctdsr_last_success_timestamp_seconds{` + acct + `}`:                                    endSec,
 		`ctdsr_build_info{` + acct + `,goversion="` + runtime.Version() + `",version="v1.2.3"}`: 1,
+	}
+	// Every other type and status of the lifecycle table is there, as 0,
+	// so a status's series does not vanish between runs.
+	for _, info := range batch.Statuses() {
+		for _, typ := range info.Types {
+			k := `ctdsr_run_requests{` + acct + `,status="` + info.Report + `",type="` + string(typ) + `"}`
+			if _, set := want[k]; !set {
+				want[k] = 0
+			}
+		}
+	}
+	for _, o := range outcomes {
+		if o != OutcomeOK {
+			want[`ctdsr_run_outcome{`+acct+`,outcome="`+string(o)+`"}`] = 0
+		}
 	}
 	for k, w := range want {
 		g, ok := got[k]
@@ -323,24 +332,70 @@ func TestWriteMetricsFailureLeavesOldFile(t *testing.T) {
 	}
 }
 
-// Without an account, no account label is written; a negative Late leaves
-// the late metric out rather than claiming 0.
-func TestWriteMetricsOptionalParts(t *testing.T) {
+// Without an account, no account label is written.
+func TestWriteMetricsWithoutAccount(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctdsr.prom")
 	in := sampleMetricsInput(ExitOK, OutcomeOK, time.Now())
-	in.Account, in.Late = "", -1
+	in.Account = ""
 	if err := writeMetrics(path, in); err != nil {
 		t.Fatal(err)
 	}
 	families := mustReadMetrics(t, path)
-	if _, ok := families[metricRequestsLate]; ok {
-		t.Errorf("%s written for an unknown count", metricRequestsLate)
+	if len(families) == 0 {
+		t.Fatal("no metrics written")
 	}
 	for name, mf := range families {
 		for _, m := range mf.GetMetric() {
-			if labelValue(m, metricAccountLabel) != "" {
-				t.Errorf("%s carries an account label without an account", name)
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == metricAccountLabel {
+					t.Errorf("%s carries an account label without an account", name)
+				}
 			}
+		}
+	}
+}
+
+// ctdsr_run_outcome lists every outcome outcome.go declares.
+func TestMetricsOutcomesAreComplete(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "outcome.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []Outcome
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Outcome" {
+				continue
+			}
+			for _, v := range vs.Values {
+				lit, ok := v.(*ast.BasicLit)
+				if !ok {
+					t.Fatalf("an Outcome constant is not a string literal")
+				}
+				s, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				declared = append(declared, Outcome(s))
+			}
+		}
+	}
+	if len(declared) < 2 {
+		t.Fatalf("found %d Outcome constants in outcome.go; the test is not reading it", len(declared))
+	}
+	for _, o := range declared {
+		if !slices.Contains(outcomes, o) {
+			t.Errorf("outcome %q is missing from metrics.go's outcomes", o)
+		}
+	}
+	for _, o := range outcomes {
+		if !slices.Contains(declared, o) {
+			t.Errorf("metrics.go's outcomes lists %q, which outcome.go does not declare", o)
 		}
 	}
 }
@@ -362,7 +417,7 @@ func TestJobWriteMetricsFile(t *testing.T) {
 		j := &job{env: env, client: client, log: slog.New(slog.NewTextHandler(io.Discard, nil)), outcome: outcome,
 			cfg: jobConfig{Now: func() time.Time { return now }}}
 		j.sum = runSummary{StartedAt: now.Add(-time.Minute), Reports: report.Totals{
-			ByStatus: map[string]map[string]int{"access": {"done": 2}}, Rejects: 1}}
+			ByStatus: map[string]map[string]int{"access": {"done": 2}}, Rejects: 1, Late: 4}}
 		return j
 	}
 	rowsFailed := fmt.Errorf("run r1: %w (see out/requests.parquet)", ErrRowsFailed)
@@ -377,6 +432,7 @@ func TestJobWriteMetricsFile(t *testing.T) {
 		{"unreadable manifest", OutcomeUnreadableInput, &UsageError{Err: errors.New("m.csv: cannot read")}, ExitUsage},
 		{"fatal", OutcomeFatal, errors.New("ledger locked"), ExitFatal},
 		{"interrupted", OutcomeInterrupted, fmt.Errorf("run r1: %w", ErrInterrupted), ExitInterrupted},
+		{"out of time", OutcomeOutOfTime, fmt.Errorf("run r1: %w", ErrWorkRemains), ExitRowsFailed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -399,9 +455,6 @@ func TestJobWriteMetricsFile(t *testing.T) {
 				if g, ok := got[k]; !ok || g != w {
 					t.Errorf("%s = %v (present %v), want %v", k, g, ok, w)
 				}
-			}
-			if _, ok := got[`ctdsr_run_requests_late{account="ACC-1"}`]; ok {
-				t.Error("late written although the job does not count it yet")
 			}
 		})
 	}
