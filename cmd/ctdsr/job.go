@@ -49,6 +49,9 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConf
 	j := &job{cfg: cfg, env: env, client: client, log: log, bg: context.WithoutCancel(ctx),
 		progress: &batch.Progress{}, outcome: OutcomeFatal}
 	j.sum = runSummary{ToolVersion: version, StartedAt: cfg.Now().UTC()}
+	if cfg.MetricsFile != "" { // deferred first, so it runs last: after close, with the final error
+		defer func() { err = j.writeMetricsFile(ctx, cfg.MetricsFile, err) }()
+	}
 	// A manifest that is not there cannot be read: say so before creating
 	// or locking a ledger for nothing.
 	if err := manifestsOpenable(cfg.Manifests); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/ctdsr/ctdsr/batch"
 	"github.com/ctdsr/ctdsr/batch/report"
 	"github.com/ctdsr/ctdsr/clevertap"
+	"github.com/ctdsr/ctdsr/clevertap/ctsim"
 )
 
 // sampleMetricsInput is a run as report() would see it: one access done,
@@ -505,4 +506,49 @@ func statusReportNames() []string {
 		names = append(names, info.Report)
 	}
 	return names
+}
+
+// `ctdsr run --metrics-file` writes the file a scheduler's node_exporter
+// reads, after every run: the figures of the run, its exit code, and the
+// last success carried over a failed run.
+func TestRunWritesMetricsFile(t *testing.T) {
+	ds := ctsim.Generate(ctsim.GenOptions{Seed: 61, Profiles: 4})
+	sim := startSimServer(t, ds, ctsim.Options{})
+	ps := subjects(ds, 0, 1)
+	dir := t.TempDir()
+	m := writeManifestCSV(t, dir, []manifestRow{{"A-1", "access", ps[0].Email, "", ""}})
+	prom := filepath.Join(dir, "metrics", "ctdsr.prom")
+	if err := os.MkdirAll(filepath.Dir(prom), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "l.db")
+	if res := ctdsr(t, runArgs(sim, state, filepath.Join(dir, "out"), "--manifest", m, "--metrics-file", prom)...); res.code != ExitOK {
+		t.Fatalf("run: %s", res)
+	}
+	got := samples(t, mustReadMetrics(t, prom))
+	account := fmt.Sprintf("account=%q", ctsim.DemoAccountID)
+	for name, want := range map[string]float64{
+		"ctdsr_run_exit_code{" + account + "}":                            0,
+		"ctdsr_run_requests{" + account + `,status="done",type="access"}`: 1,
+		"ctdsr_run_api_calls{" + account + `,group="profile"}`:            1,
+	} {
+		if v, ok := got[name]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)
+		}
+	}
+	last, ok := got["ctdsr_last_success_timestamp_seconds{"+account+"}"]
+	if !ok || last <= 0 {
+		t.Fatalf("no last success after a clean run: %v", got)
+	}
+	// A run that fails keeps the last success and says how it ended.
+	m2 := writeManifestCSV(t, mkdir(t, filepath.Join(dir, "m2")), []manifestRow{{"A-2", "access", "x@example.com", "", ""}})
+	bad := ctdsrEnv(t, t.Context(), credentials("wrong"), runArgs(sim, state, filepath.Join(dir, "out2"), "--manifest", m2, "--metrics-file", prom)...)
+	if bad.code != ExitFatal {
+		t.Fatalf("run with a wrong passcode: %s", bad)
+	}
+	got = samples(t, mustReadMetrics(t, prom))
+	if got["ctdsr_run_exit_code{"+account+"}"] != 1 || got["ctdsr_last_success_timestamp_seconds{"+account+"}"] != last {
+		t.Errorf("after a failed run: exit code %v, last success %v; want 1 and %v", got["ctdsr_run_exit_code{"+account+"}"],
+			got["ctdsr_last_success_timestamp_seconds{"+account+"}"], last)
+	}
 }

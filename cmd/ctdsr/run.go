@@ -29,6 +29,9 @@ type jobConfig struct {
 	ReportWindow time.Duration
 	// MaxDuration ends the run cleanly after this long (0: no limit).
 	MaxDuration time.Duration
+	// MetricsFile, when set, receives the run's metrics in the Prometheus
+	// text format at the end of every run (metrics.go).
+	MetricsFile string
 	// ZoneGiven says --timezone was given, rather than remembered by the
 	// ledger or the UTC default.
 	ZoneGiven bool
@@ -66,6 +69,8 @@ func (c *jobConfig) register(fs *flag.FlagSet) {
 	fs.BoolVar(&b.ExpectNoMatches, "expect-no-matches", b.ExpectNoMatches,
 		"finish even when 20 or more subjects are looked up and none is found (otherwise the run stops, suspecting the wrong account)")
 	durationVar(fs, &c.ProgressEvery, "progress-every", "interval of progress log lines when stderr is not a terminal")
+	fs.StringVar(&c.MetricsFile, "metrics-file", c.MetricsFile,
+		"at the end of every run, write its metrics to this file in the Prometheus text format (node_exporter's textfile collector)")
 	durationVar(fs, &c.ReportWindow, "report-window", "closed requests stay in the reports this long after they closed (open ones always are)")
 	durationVar(fs, &c.MaxDuration, "max-duration",
 		"end the run cleanly after this long, reports written, so a nightly run never overlaps the next (0 = no limit)")
