@@ -12,7 +12,11 @@ import (
 // detached; the context's values are kept.
 type detachedStore struct{ s Store }
 
-func (d detachedStore) OpenWork(ctx context.Context) ([]Work, error) { return d.s.OpenWork(ctx) }
+func (d detachedStore) OpenWork(ctx context.Context, after WorkCursor, limit int) ([]Work, WorkCursor, error) {
+	return d.s.OpenWork(ctx, after, limit)
+}
+
+func (d detachedStore) CountOpen(ctx context.Context) (int, error) { return d.s.CountOpen(ctx) }
 
 func (d detachedStore) SaveProfiles(ctx context.Context, runID, requestID string, profiles []FoundProfile) error {
 	return d.s.SaveProfiles(context.WithoutCancel(ctx), runID, requestID, profiles)

@@ -76,12 +76,12 @@ func NewRunner(cfg Config, d Deps) (*Runner, error) {
 // error wrapping ErrFatal when it had to stop, or the context's error when
 // it was interrupted. State already committed stays committed either way.
 func (r *Runner) Run(ctx context.Context) error {
-	work, err := r.store.OpenWork(ctx)
+	open, err := r.store.CountOpen(ctx)
 	if err != nil {
-		return fatal("reading open requests from the ledger: %w", err)
+		return fatal("counting open requests in the ledger: %w", err)
 	}
-	r.prog.Total.Store(int64(len(work)))
-	r.log.Info("run started", "open_requests", len(work))
+	r.prog.Total.Store(int64(open))
+	r.log.Info("run started", "open_requests", open)
 
 	g, gctx := errgroup.WithContext(ctx)
 	r.verifier = r.newVerifier()
@@ -90,7 +90,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	g.Go(func() error { return r.verifier.loop(gctx) })
 	g.Go(func() error {
 		defer r.deleter.close()
-		if err := r.work(gctx, work); err != nil {
+		if err := r.work(gctx); err != nil {
 			return err
 		}
 		// Every subject was looked up and fewer than noMatchLimit were
@@ -118,49 +118,102 @@ func (r *Runner) Run(ctx context.Context) error {
 	return err
 }
 
+// workPage is how many open requests a run reads from the ledger at once:
+// with the workers' requests, what the run holds of the ledger.
+const workPage = 500
+
+// maxParked bounds the access subjects waiting for shared scans: once that
+// many wait, the run lets its workers finish their requests, runs the
+// shared scans for those subjects, and only then reads further pages. A
+// scan serves every subject waiting for it, whichever page it came from,
+// so pages only bound how many subjects share one scan.
+const maxParked = 2000
+
 // work fans the open requests out to bounded workers, like errgroup's md5all
-// example: a producer feeds a channel, workers range over it, and only
-// run-fatal errors are returned.
-func (r *Runner) work(ctx context.Context, work []Work) error {
+// example: a producer reads the ledger a page at a time and feeds a
+// channel, workers range over it, and only run-fatal errors are returned.
+func (r *Runner) work(ctx context.Context) error {
 	// Once every deletion has been handed to the deleter, what it holds
 	// need not wait for the access work to end.
-	var deletions atomic.Int64
+	var (
+		deletions atomic.Int64
+		produced  atomic.Bool
+		inflight  sync.WaitGroup
+	)
 	toDelete := func(w Work) bool { return w.Type == Deletion && w.Status != StatusDeleteSubmitted }
-	for _, w := range work {
-		if toDelete(w) {
-			deletions.Add(1)
+	handed := func() {
+		if deletions.Add(-1) == 0 && produced.Load() {
+			r.deleter.noMore()
 		}
-	}
-	if deletions.Load() == 0 {
-		r.deleter.noMore()
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	items := make(chan Work)
 	g.Go(func() error {
 		defer close(items)
-		for _, w := range interleave(work) {
-			select {
-			case items <- w:
-			case <-ctx.Done():
-				return ctx.Err()
+		var after WorkCursor
+		for {
+			page, next, err := r.store.OpenWork(ctx, after, workPage)
+			if err != nil {
+				return fatal("reading open requests from the ledger: %w", err)
 			}
+			for _, w := range interleave(page) {
+				if toDelete(w) {
+					deletions.Add(1)
+				}
+				inflight.Add(1)
+				select {
+				case items <- w:
+				case <-ctx.Done():
+					inflight.Done()
+					return ctx.Err()
+				}
+			}
+			if r.parkedJobs() >= maxParked {
+				inflight.Wait()
+				if err := r.sharedScans(ctx); err != nil {
+					return err
+				}
+			}
+			if len(page) < workPage {
+				break
+			}
+			after = next
+		}
+		produced.Store(true)
+		if deletions.Load() == 0 {
+			r.deleter.noMore()
 		}
 		return nil
 	})
 	for range r.cfg.Workers {
 		g.Go(func() error {
 			for w := range items {
-				if err := r.one(ctx, w); err != nil {
-					return err
+				err := r.one(ctx, w)
+				if toDelete(w) {
+					handed()
 				}
-				if toDelete(w) && deletions.Add(-1) == 0 {
-					r.deleter.noMore()
+				inflight.Done()
+				if err != nil {
+					return err
 				}
 			}
 			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// parkedJobs counts the access subjects waiting for shared scans.
+func (r *Runner) parkedJobs() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[*accessJob]bool{}
+	for _, needs := range r.parked {
+		for _, p := range needs {
+			seen[p.job] = true
+		}
+	}
+	return len(seen)
 }
 
 // interleave orders work for the API groups: access requests load the

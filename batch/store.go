@@ -11,9 +11,14 @@ import (
 // Every method that takes a runID also records that the run touched the
 // request, so the run's reports include it.
 type Store interface {
-	// OpenWork returns every request that is not terminal, in request-ID
-	// order, with what earlier runs found for it.
-	OpenWork(ctx context.Context) ([]Work, error)
+	// OpenWork returns up to limit open requests after cursor, with what
+	// earlier runs found for them, in the order a run works them: by due
+	// date, the oldest first (no due date last), then by request id; and
+	// the cursor of the last one. A run reads the ledger a page at a time.
+	OpenWork(ctx context.Context, after WorkCursor, limit int) ([]Work, WorkCursor, error)
+
+	// CountOpen counts the open requests.
+	CountOpen(ctx context.Context) (int, error)
 
 	// SaveProfiles replaces the access bundle's profiles of a request.
 	SaveProfiles(ctx context.Context, runID, requestID string, profiles []FoundProfile) error
@@ -57,6 +62,34 @@ type Resweep struct {
 	At     time.Time
 	Back   bool   // a profile with the subject's email or user id exists again
 	Detail string // evidence: the new objectIds and when they were first seen
+}
+
+// WorkCursor is a position in the order OpenWork returns requests in; the
+// zero value is the start.
+type WorkCursor struct {
+	DueAt time.Time // zero for a request without a due date
+	ID    string
+	Past  bool // past every request with a due date
+}
+
+// CursorOf is the position of w.
+func CursorOf(w Work) WorkCursor {
+	return WorkCursor{DueAt: w.DueAt, ID: w.ID, Past: w.DueAt.IsZero()}
+}
+
+// Before reports whether w comes before c in OpenWork's order, for stores
+// that sort in memory.
+func (c WorkCursor) Before(w Work) bool {
+	wc := CursorOf(w)
+	switch {
+	case c.ID == "" && !c.Past:
+		return true // the start comes before everything
+	case c.Past != wc.Past:
+		return !c.Past
+	case !c.Past && !c.DueAt.Equal(wc.DueAt):
+		return c.DueAt.Before(wc.DueAt)
+	}
+	return c.ID < wc.ID
 }
 
 // Work is one open request and what earlier runs found for it.

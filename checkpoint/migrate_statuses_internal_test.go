@@ -131,7 +131,7 @@ func TestMigration0009KeepsEverything(t *testing.T) {
 		"SELECT count(*) FROM request_history":                                            1,
 		"SELECT count(*) FROM pragma_foreign_key_check":                                   0,
 		"SELECT foreign_keys FROM pragma_foreign_keys":                                    1,
-		"SELECT count(*) FROM pragma_index_list('requests') WHERE name LIKE 'requests_%'": 4,
+		"SELECT count(*) FROM pragma_index_list('requests') WHERE name LIKE 'requests_%'": 5, // and 0010's
 	} {
 		if got := count(q); got != want {
 			t.Errorf("after 0009: %s = %d, want %d", q, got, want)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -15,35 +16,75 @@ import (
 
 var _ batch.Store = (*Store)(nil)
 
-// OpenWork returns every request not in a terminal status, in request-ID
-// order, with the event names earlier runs exported and the deletion plan
-// and verification progress they recorded.
-func (s *Store) OpenWork(ctx context.Context) ([]batch.Work, error) {
-	var work []batch.Work
-	err := s.ForEachOpen(ctx, func(r RequestRecord) error {
-		work = append(work, batch.Work{Request: r.Request, Status: r.Status, Attempts: r.Attempts})
-		return nil
-	})
+// noDue sorts requests without a due date after every dated one.
+const noDue = "9223372036854775807"
+
+// OpenWork returns up to limit open requests after the cursor, by due
+// date (none last) then request id, through the partial index of open
+// requests (requests_open), with the event names earlier runs exported and
+// the deletion plan and verification progress they recorded. The run reads
+// the ledger a page at a time, so its memory does not grow with it.
+func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int) ([]batch.Work, batch.WorkCursor, error) {
+	due := int64(math.MinInt64)
+	switch {
+	case after.Past:
+		due = math.MaxInt64
+	case !after.DueAt.IsZero():
+		due = dbTime(after.DueAt)
+	}
+	rows, err := s.rdb.QueryContext(ctx, selectRequest+` WHERE r.completed_at IS NULL
+		AND (coalesce(r.due_at, `+noDue+`), r.request_id) > (?, ?)
+		ORDER BY coalesce(r.due_at, `+noDue+`), r.request_id LIMIT ?`, due, after.ID, limit)
 	if err != nil {
-		return nil, err
+		return nil, after, fmt.Errorf("read open requests: %w", err)
+	}
+	var work []batch.Work
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			rows.Close()
+			return nil, after, fmt.Errorf("read open requests: %w", err)
+		}
+		work = append(work, batch.Work{Request: r.Request, Status: r.Status, Attempts: r.Attempts})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, after, fmt.Errorf("read open requests: %w", err)
+	}
+	if len(work) == 0 {
+		return nil, after, nil
 	}
 	index := make(map[string]*batch.Work, len(work))
+	ids := make([]string, len(work))
 	for i := range work {
 		index[work[i].ID] = &work[i]
+		ids[i] = work[i].ID
 	}
-	if err := s.openEventNames(ctx, index); err != nil {
-		return nil, fmt.Errorf("read exported event names: %w", err)
+	idList, err := json.Marshal(ids)
+	if err != nil {
+		return nil, after, err
 	}
-	if err := s.openDeletions(ctx, index); err != nil {
-		return nil, fmt.Errorf("read deletion plans: %w", err)
+	if err := s.openEventNames(ctx, string(idList), index); err != nil {
+		return nil, after, fmt.Errorf("read exported event names: %w", err)
 	}
-	return work, nil
+	if err := s.openDeletions(ctx, string(idList), index); err != nil {
+		return nil, after, fmt.Errorf("read deletion plans: %w", err)
+	}
+	return work, batch.CursorOf(work[len(work)-1]), nil
 }
 
-func (s *Store) openEventNames(ctx context.Context, index map[string]*batch.Work) error {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT n.request_id, n.event_name, n.exported
-		FROM access_event_names n JOIN requests r ON r.request_id = n.request_id
-		WHERE `+openSQL)
+// CountOpen counts the open requests.
+func (s *Store) CountOpen(ctx context.Context) (int, error) {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM requests WHERE completed_at IS NULL").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count open requests: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) openEventNames(ctx context.Context, ids string, index map[string]*batch.Work) error {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT request_id, event_name, exported FROM access_event_names
+		WHERE request_id IN (SELECT value FROM json_each(?))`, ids)
 	if err != nil {
 		return err
 	}
@@ -64,11 +105,10 @@ func (s *Store) openEventNames(ctx context.Context, index map[string]*batch.Work
 	return rows.Err()
 }
 
-func (s *Store) openDeletions(ctx context.Context, index map[string]*batch.Work) error {
+func (s *Store) openDeletions(ctx context.Context, ids string, index map[string]*batch.Work) error {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT d.request_id, d.object_ids, d.identities, d.profiles, d.notes,
 		d.delete_requested_at, d.checks, d.last_checked_at, d.next_check_at
-		FROM deletions d JOIN requests r ON r.request_id = d.request_id
-		WHERE `+openSQL)
+		FROM deletions d WHERE d.request_id IN (SELECT value FROM json_each(?))`, ids)
 	if err != nil {
 		return err
 	}

@@ -159,23 +159,26 @@ func setStatus(rec *Record, st batch.Status, detail string, at time.Time) {
 	}
 }
 
-// OpenWork returns every request not in a terminal status (an accepted
-// delete is not terminal: it still needs verifying), in request-ID order.
-func (s *Store) OpenWork(ctx context.Context) ([]batch.Work, error) {
+// OpenWork returns up to limit requests not in a terminal status (an
+// accepted delete is not terminal: it still needs verifying) after the
+// cursor, by due date (none last), then request id.
+func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int) ([]batch.Work, batch.WorkCursor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.begin(ctx, "OpenWork", ""); err != nil {
-		return nil, err
+		return nil, after, err
 	}
-	var out []batch.Work
-	for _, id := range slices.Sorted(maps.Keys(s.reqs)) {
-		rec := s.reqs[id]
+	var all []batch.Work
+	for _, rec := range s.reqs {
 		if rec.Status.Terminal() {
 			continue
 		}
 		w := batch.Work{Request: rec.Request, Status: rec.Status, Attempts: rec.Attempts,
 			DeleteRequestedAt: rec.DeleteRequestedAt, Checks: len(rec.Checks),
 			LastCheckedAt: rec.LastCheckedAt, NextCheckAt: rec.NextCheckAt}
+		if !after.Before(w) {
+			continue
+		}
 		if len(rec.Names) > 0 {
 			w.DoneEventNames = map[string]int64{}
 			for name, n := range rec.Names {
@@ -185,9 +188,40 @@ func (s *Store) OpenWork(ctx context.Context) ([]batch.Work, error) {
 		if rec.Plan != nil {
 			w.Plan = clonePlan(rec.Plan)
 		}
-		out = append(out, w)
+		all = append(all, w)
 	}
-	return out, nil
+	slices.SortFunc(all, func(a, b batch.Work) int {
+		switch {
+		case batch.CursorOf(a).Before(b):
+			return -1
+		case batch.CursorOf(b).Before(a):
+			return 1
+		}
+		return 0
+	})
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	if len(all) == 0 {
+		return nil, after, nil
+	}
+	return all, batch.CursorOf(all[len(all)-1]), nil
+}
+
+// CountOpen counts the requests not in a terminal status.
+func (s *Store) CountOpen(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.begin(ctx, "CountOpen", ""); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, rec := range s.reqs {
+		if !rec.Status.Terminal() {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // SaveProfiles replaces the access bundle's profiles of a request.

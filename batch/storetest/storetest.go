@@ -64,6 +64,7 @@ func Run(t *testing.T, h Harness) {
 		fn   func(*testing.T, Harness)
 	}{
 		{"OpenWorkOrderAndContents", testOpenWork},
+		{"OpenWorkByDueDateInPages", testOpenWorkPages},
 		{"ClosedRequestsLeaveOpenWork", testClosedLeave},
 		{"Moves", testMoves},
 		{"RecordFailure", testRecordFailure},
@@ -97,13 +98,22 @@ func refused(t *testing.T, what string, err, want error, before, after []Snapsho
 	}
 }
 
+// openWork reads every open request, two at a time.
 func openWork(t *testing.T, s batch.Store) []batch.Work {
 	t.Helper()
-	w, err := s.OpenWork(t.Context())
-	if err != nil {
-		t.Fatalf("OpenWork: %v", err)
+	var all []batch.Work
+	var after batch.WorkCursor
+	for {
+		page, next, err := s.OpenWork(t.Context(), after, 2)
+		if err != nil {
+			t.Fatalf("OpenWork: %v", err)
+		}
+		all = append(all, page...)
+		if len(page) < 2 {
+			return all
+		}
+		after = next
 	}
-	return w
 }
 
 func ids(work []batch.Work) []string {
@@ -138,6 +148,44 @@ func testOpenWork(t *testing.T, h Harness) {
 			w.Plan != nil || len(w.DoneEventNames) != 0 || !w.DueAt.Equal(want.DueAt) || !w.SubmittedAt.Equal(want.SubmittedAt) {
 			t.Errorf("OpenWork %s = %+v, want a fresh pending %s request", w.ID, w, want.Type)
 		}
+	}
+}
+
+// testOpenWorkPages: the oldest due date first, no due date last, request
+// id within a date; every page size gives the same order; CountOpen agrees.
+func testOpenWorkPages(t *testing.T, h Harness) {
+	due := func(r batch.Request, d time.Duration) batch.Request {
+		r.DueAt = T0.Add(d)
+		return r
+	}
+	none := Access("N1")
+	none.DueAt, none.SubmittedAt = time.Time{}, time.Time{}
+	none2 := Deletion("N0")
+	none2.DueAt, none2.SubmittedAt = time.Time{}, time.Time{}
+	s, run := h.New(t, due(Access("R1"), 48*time.Hour), due(Deletion("R2"), 24*time.Hour), none,
+		due(Access("R4"), 24*time.Hour), none2, due(Access("R5"), 72*time.Hour), due(Access("R0"), 24*time.Hour))
+	want := []string{"R0", "R2", "R4", "R1", "R5", "N0", "N1"}
+	for _, size := range []int{1, 2, 3, 7, 100} {
+		var got []string
+		var after batch.WorkCursor
+		for range 20 {
+			page, next, err := s.OpenWork(t.Context(), after, size)
+			if err != nil {
+				t.Fatalf("OpenWork: %v", err)
+			}
+			got = append(got, ids(page)...)
+			if len(page) < size {
+				break
+			}
+			after = next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("OpenWork in pages of %d: %v, want %v", size, got, want)
+		}
+	}
+	must(t, "SetStatus", s.SetStatus(t.Context(), run, "R4", batch.StatusDone, "", T0))
+	if n, err := s.CountOpen(t.Context()); err != nil || n != 6 {
+		t.Errorf("CountOpen = %d, %v; want 6", n, err)
 	}
 }
 

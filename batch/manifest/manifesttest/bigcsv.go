@@ -3,6 +3,7 @@ package manifesttest
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,7 +13,27 @@ import (
 // path, for benchmarks: odd header spellings, CRLF, alternating access and
 // deletion rows; every 100th row has a bad email (rejected) and every
 // 100th, offset by 50, repeats the row before it (merged).
-func WriteBigCSV(path string, n int) error {
+func WriteBigCSV(path string, n int) error { return WriteBigCSVWith(path, n, BigCSV{}) }
+
+// BigCSV varies the manifests WriteBigCSVWith writes.
+type BigCSV struct {
+	// UUIDs gives the requests UUID-like ids (as DSAR platforms and ticket
+	// systems hand in) instead of sequential ones, so they reach the ledger
+	// in random order.
+	UUIDs bool
+}
+
+// requestID is row id's request id.
+func (o BigCSV) requestID(id int) string {
+	if !o.UUIDs {
+		return fmt.Sprintf("REQ-%08d", id)
+	}
+	h := sha256.Sum256([]byte(strconv.Itoa(id)))
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// WriteBigCSVWith is WriteBigCSV with options.
+func WriteBigCSVWith(path string, n int, o BigCSV) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -29,7 +50,7 @@ func WriteBigCSV(path string, n int) error {
 		if i%100 == 99 {
 			email = "user" + strconv.Itoa(id)
 		}
-		fmt.Fprintf(w, "REQ-%08d,%s,%s,cust-%d,2026-01-05T09:00:00Z,\"note, with a comma\"\r\n", id, types[id%2], email, id)
+		fmt.Fprintf(w, "%s,%s,%s,cust-%d,2026-01-05T09:00:00Z,\"note, with a comma\"\r\n", o.requestID(id), types[id%2], email, id)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
