@@ -123,7 +123,7 @@ func countOpen(ctx context.Context, tx *sql.Tx, c *Counts, now, soon time.Time) 
 	if err := tx.QueryRowContext(ctx, `SELECT count(*),
 		coalesce(sum(due_at IS NOT NULL AND due_at < ?1), 0),
 		coalesce(sum(due_at IS NOT NULL AND due_at >= ?1 AND due_at < ?2), 0)
-		FROM requests WHERE `+openSQL, dbTime(now), dbTime(soon)).
+		FROM requests WHERE completed_at IS NULL`, dbTime(now), dbTime(soon)).
 		Scan(&c.Open, &c.Overdue, &c.DueSoon); err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func countOpen(ctx context.Context, tx *sql.Tx, c *Counts, now, soon time.Time) 
 func oldestOpen(ctx context.Context, tx *sql.Tx, c *Counts) error {
 	var at sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT request_id, coalesce(submitted_at, created_at) AS t
-		FROM requests WHERE `+openSQL+` ORDER BY t, request_id LIMIT 1`).
+		FROM requests WHERE completed_at IS NULL ORDER BY t, request_id LIMIT 1`).
 		Scan(&c.OldestOpenID, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
@@ -194,10 +194,12 @@ func (s *Store) RunCounts(ctx context.Context, runID string) (RunCounts, error) 
 		return rc, fmt.Errorf("run counts: begin: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT request_type, state, count(*) FROM requests r
-		WHERE r.last_run_id = ?1 OR r.req_id IN (SELECT rr.req_id FROM request_rows rr
-			JOIN run_manifests rm ON rm.manifest_id = rr.manifest_id WHERE rm.run_id = ?1)
-		GROUP BY request_type, state ORDER BY request_type, state`, runID)
+	rows, err := tx.QueryContext(ctx, `WITH touched(req_id) AS (
+			SELECT req_id FROM requests WHERE last_run_id = ?1
+			UNION SELECT rr.req_id FROM request_rows rr JOIN run_manifests rm ON rm.manifest_id = rr.manifest_id
+				WHERE rm.run_id = ?1)
+		SELECT r.request_type, r.state, count(*) FROM touched JOIN requests r ON r.req_id = touched.req_id
+		GROUP BY r.request_type, r.state ORDER BY r.request_type, r.state`, runID)
 	if err != nil {
 		return rc, fmt.Errorf("run counts: %w", err)
 	}

@@ -27,7 +27,7 @@
 // most the rows not yet committed, and reading the manifest again adds
 // each row at most once. Only [Importer.Finish] marks a manifest loaded.
 //
-// Reads that may run while the run writes ([Store.ForEachOpen],
+// Reads that may run while the run writes ([Store.OpenWork],
 // [Store.Request], [Store.Counts], [Store.Rejects]) use a separate
 // read-only pool.
 //

@@ -19,43 +19,52 @@ var _ report.Source = (*Store)(nil)
 // no closed request.
 const never = math.MaxInt64
 
-// selected renders a report selection as a condition on requests r, with
-// its named arguments (@now is always among them, for late and days_open).
+// selected renders a report selection as a WITH clause defining sel, the
+// req_ids selected, and a condition on requests r testing membership, with
+// their named arguments (@now is always among them, for late and
+// days_open).
 //
-// The default view is every open request (no completion time: the
-// requests_completed index), every request closed since the window's start
-// (the same index), and what the run touched: the requests it changed
-// (requests_last_run) and those of the manifests it read or attached
-// (request_rows by manifest).
-func selected(sel report.Selection) (string, []any) {
+// Every part of sel is read through an index: the open requests (no
+// completion time) and those closed since the window's start through
+// requests_completed; what the run changed through requests_last_run; the
+// rows of the manifests it read or attached through requests_manifest and
+// request_sources; a manifest's the same way; named requests through the
+// request_id index. The reports then walk requests in request-id order
+// (its unique index) and keep the members: no sort, whatever the size.
+func selected(sel report.Selection) (with, member string, args []any) {
 	since := int64(never)
 	if !sel.ClosedSince.IsZero() {
 		since = dbTime(sel.ClosedSince)
 	}
-	args := []any{sql.Named("now", dbTime(sel.Now)), sql.Named("since", since)}
-	var cond string
+	args = []any{sql.Named("now", dbTime(sel.Now)), sql.Named("since", since)}
+	var parts []string
 	switch {
 	case sel.All:
-		cond = "1"
+		return "", "1", args
 	case sel.ManifestSHA256 != "":
-		cond = `r.req_id IN (SELECT rr.req_id FROM request_rows rr JOIN manifests m ON m.manifest_id = rr.manifest_id
-			WHERE m.sha256 = @sha)`
+		parts = []string{`SELECT rr.req_id FROM request_rows rr JOIN manifests m ON m.manifest_id = rr.manifest_id WHERE m.sha256 = @sha`}
 		args = append(args, sql.Named("sha", sel.ManifestSHA256))
 	case len(sel.RequestIDs) > 0:
 		ids, _ := json.Marshal(sel.RequestIDs) // strings always marshal
-		cond = "r.request_id IN (SELECT value FROM json_each(@ids))"
+		parts = []string{`SELECT req_id FROM requests WHERE request_id IN (SELECT value FROM json_each(@ids))`}
 		args = append(args, sql.Named("ids", string(ids)))
 	default:
-		cond = `(r.completed_at IS NULL OR r.completed_at >= @since OR r.last_run_id = @run
-			OR r.req_id IN (SELECT rr.req_id FROM request_rows rr JOIN run_manifests rm ON rm.manifest_id = rr.manifest_id
-				WHERE rm.run_id = @run))`
+		parts = []string{
+			`SELECT req_id FROM requests WHERE completed_at IS NULL`,
+			`SELECT req_id FROM requests WHERE completed_at >= @since`,
+			`SELECT req_id FROM requests WHERE last_run_id = @run`,
+			`SELECT rr.req_id FROM request_rows rr JOIN run_manifests rm ON rm.manifest_id = rr.manifest_id WHERE rm.run_id = @run`,
+		}
 		args = append(args, sql.Named("run", sel.RunID))
-		return cond, args
 	}
-	if !sel.ClosedSince.IsZero() {
-		cond = "(" + cond + ") AND (r.completed_at IS NULL OR r.completed_at >= @since)"
+	with = "WITH sel(req_id) AS (" + strings.Join(parts, " UNION ") + ") "
+	// The unary + keeps the planner walking requests in request-id order
+	// rather than sorting the selection.
+	member = "+r.req_id IN (SELECT req_id FROM sel)"
+	if sel.Explicit() && !sel.ClosedSince.IsZero() {
+		member += " AND (r.completed_at IS NULL OR r.completed_at >= @since)"
 	}
-	return cond, args
+	return with, member, args
 }
 
 // purgedSQL renders what a purged request keeps as evidence, for its
@@ -89,8 +98,8 @@ func reportDetail(st batch.Status, detail string, attempts int, errClass, errMsg
 
 // ReportRequests renders requests.parquet rows in request-ID order.
 func (s *Store) ReportRequests(ctx context.Context, sel report.Selection, fn func(report.RequestRow) error) error {
-	cond, args := selected(sel)
-	q := `SELECT r.request_id, r.request_type, r.email, r.user_id, r.state, r.detail, r.attempts,
+	with, cond, args := selected(sel)
+	q := with + `SELECT r.request_id, r.request_type, r.email, r.user_id, r.state, r.detail, r.attempts,
 		r.last_error_class, r.last_error,
 		CASE WHEN r.request_type = 'access'
 			THEN (SELECT count(*) FROM access_profiles p WHERE p.request_id = r.request_id)
@@ -124,8 +133,8 @@ func (s *Store) ReportRequests(ctx context.Context, sel report.Selection, fn fun
 // ReportProfiles renders access_profiles.parquet rows of finished access
 // requests.
 func (s *Store) ReportProfiles(ctx context.Context, sel report.Selection, fn func(report.ProfileRow) error) error {
-	cond, args := selected(sel)
-	q := `SELECT p.request_id, p.matched_by, p.object_ids, p.identity, p.email, p.name, p.phone,
+	with, cond, args := selected(sel)
+	q := with + `SELECT p.request_id, p.matched_by, p.object_ids, p.identity, p.email, p.name, p.phone,
 		p.profile_data_json, p.event_summary_json, p.platform_info_json, p.retrieved_at
 		FROM requests r JOIN access_profiles p ON p.request_id = r.request_id
 		WHERE r.state = 'done' AND ` + cond + ` ORDER BY p.request_id, p.ordinal`
@@ -148,13 +157,15 @@ func (s *Store) ReportProfiles(ctx context.Context, sel report.Selection, fn fun
 }
 
 // ReportEvents renders access_events.parquet rows of finished access
-// requests, by request and time.
+// requests, by request, event name and time: the order the ledger keeps
+// them in (seq is the canonical time order within a name), so a request
+// with a million events is streamed, not sorted.
 func (s *Store) ReportEvents(ctx context.Context, sel report.Selection, fn func(report.EventRow) error) error {
-	cond, args := selected(sel)
-	q := `SELECT e.request_id, e.object_id, e.identity, e.email, e.event_name, e.event_time,
+	with, cond, args := selected(sel)
+	q := with + `SELECT e.request_id, e.object_id, e.identity, e.email, e.event_name, e.event_time,
 		e.event_props_json, e.session_props_json
 		FROM requests r JOIN access_events e ON e.request_id = r.request_id
-		WHERE r.state = 'done' AND ` + cond + ` ORDER BY e.request_id, e.event_time, e.event_name, e.seq`
+		WHERE r.state = 'done' AND ` + cond + ` ORDER BY e.request_id, e.event_name, e.seq`
 	return s.each(ctx, "access events report", q, args, func(rows *sql.Rows) error {
 		var (
 			row report.EventRow
@@ -171,8 +182,8 @@ func (s *Store) ReportEvents(ctx context.Context, sel report.Selection, fn func(
 
 // ReportDeletions renders deletion_report.parquet rows in request-ID order.
 func (s *Store) ReportDeletions(ctx context.Context, sel report.Selection, fn func(report.DeletionRow) error) error {
-	cond, args := selected(sel)
-	q := `SELECT r.request_id, r.email, r.user_id, r.state, r.detail, r.attempts, r.last_error_class,
+	with, cond, args := selected(sel)
+	q := with + `SELECT r.request_id, r.email, r.user_id, r.state, r.detail, r.attempts, r.last_error_class,
 		r.last_error, coalesce(d.object_ids, '[]'),
 		d.delete_requested_at, CASE WHEN r.state = 'verified' THEN r.completed_at END,
 		coalesce(d.checks, 0), d.last_checked_at, coalesce(d.notes, ''), ` + purgedSQL + `

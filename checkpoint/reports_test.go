@@ -158,10 +158,10 @@ func TestReportsOfARun(t *testing.T) {
 			`A1 email ["g-p2" "h-p2"] u-p2 p2@example.com {"id":"p2"} retrieved=+1h0m0s`,
 			`A1 both ["g-p1" "h-p1"] u-p1 p1@example.com {"id":"p1"} retrieved=+1h0m0s`,
 		}},
-		{"events (done access requests only, by time, name)", collect(t, l.st.ReportEvents, sel, eventLine), []string{
-			`A1 open g-p1 at=+1s {}`,
+		{"events (done access requests only, by name, then time)", collect(t, l.st.ReportEvents, sel, eventLine), []string{
 			`A1 buy g-p1 at=+2s {}`,
 			`A1 buy g-p1 at=+3s {"sku":1}`,
+			`A1 open g-p1 at=+1s {}`,
 			`A1 open g-p1 at=+3s {}`,
 		}},
 		{"deletions", collect(t, l.st.ReportDeletions, sel, deletionLine), []string{
@@ -296,7 +296,7 @@ func TestWriteFromTheLedger(t *testing.T) {
 		{"requests.parquet row 1", requestLine(requests[1]), `A2 access a2@example.com pending "attempt 2 failed (server): HTTP 503; the next run tries again" profiles=1 events=1 submitted=+0s due=+720h0m0s completed=nil late=false days=26`},
 		{"requests.parquet row 4", requestLine(requests[4]), `D2 deletion d2@example.com submitted "delete accepted by CleverTap; verifying" profiles=2 events=0 submitted=+0s due=+720h0m0s completed=nil late=false days=26`},
 		{"access_profiles.parquet row 0", profileLine(profiles[0]), `A1 email ["g-p2" "h-p2"] u-p2 p2@example.com {"id":"p2"} retrieved=+1h0m0s`},
-		{"access_events.parquet row 2", eventLine(events[2]), `A1 buy g-p1 at=+3s {"sku":1}`},
+		{"access_events.parquet row 1", eventLine(events[1]), `A1 buy g-p1 at=+3s {"sku":1}`},
 		{"deletion_report.parquet row 0", deletionLine(deletions[0]), `D1 verified d1@example.com ["g-D1" "h-D1"] requested=+3h0m0s verified=+27h0m0s checks=1 last=+27h0m0s "no profile left"`},
 		{"deletion_report.parquet row 1", deletionLine(deletions[1]), `D2 submitted d2@example.com ["g-D2" "h-D2"] requested=+3h0m0s verified=nil checks=0 last=nil "delete accepted by CleverTap; verifying"`},
 		{"rejects.parquet row 0", rejectLine(rejects[0]), `a.csv:8 A9 request_type unknown request type "erase"`},

@@ -26,9 +26,6 @@ type RequestRecord struct {
 	LastRunID      string    // the last run that changed it; "" if none yet
 }
 
-// openPage is how many requests ForEachOpen reads per query.
-const openPage = 500
-
 const selectRequest = `SELECT r.request_id, r.request_type, r.email, r.user_id, r.submitted_at, r.due_at,
 	m.path, r.source_row, m.sha256, r.state, r.detail, r.attempts, r.last_error_class, r.last_error,
 	r.created_at, r.updated_at, r.completed_at, coalesce(r.last_run_id, '')
@@ -44,48 +41,6 @@ func (s *Store) Request(ctx context.Context, id string) (RequestRecord, bool, er
 		return RequestRecord{}, false, fmt.Errorf("read request %s: %w", id, err)
 	}
 	return rec, true, nil
-}
-
-// ForEachOpen calls fn for every request not in a terminal status, in
-// request-ID order. It reads through the read-only pool a page at a time
-// and holds no transaction while fn runs, so fn may write to the ledger;
-// a request changed after its page was read is seen as it was. An error
-// from fn stops the iteration and is returned as is.
-func (s *Store) ForEachOpen(ctx context.Context, fn func(RequestRecord) error) error {
-	after := ""
-	for {
-		page, err := s.openPage(ctx, after)
-		if err != nil {
-			return fmt.Errorf("read open requests after %q: %w", after, err)
-		}
-		for _, rec := range page {
-			if err := fn(rec); err != nil {
-				return err
-			}
-		}
-		if len(page) < openPage {
-			return nil
-		}
-		after = page[len(page)-1].ID
-	}
-}
-
-func (s *Store) openPage(ctx context.Context, after string) ([]RequestRecord, error) {
-	rows, err := s.rdb.QueryContext(ctx, selectRequest+" WHERE r.request_id > ? AND "+
-		openSQL+" ORDER BY r.request_id LIMIT ?", after, openPage)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	page := make([]RequestRecord, 0, openPage)
-	for rows.Next() {
-		rec, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		page = append(page, rec)
-	}
-	return page, rows.Err()
 }
 
 // SetStatus moves a request to st with a human-readable detail. A status
