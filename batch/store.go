@@ -13,8 +13,9 @@ import (
 type Store interface {
 	// OpenWork returns up to limit open requests after cursor, with what
 	// earlier runs found for them, in the order a run works them: by due
-	// date, the oldest first (no due date last), then by request id; and
-	// the cursor of the last one. A run reads the ledger a page at a time.
+	// date, the oldest first (no due date last), then by Work.Seq, about
+	// the order they were loaded; and the cursor of the last one. A run
+	// reads the ledger a page at a time.
 	OpenWork(ctx context.Context, after WorkCursor, limit int) ([]Work, WorkCursor, error)
 
 	// CountOpen counts the open requests.
@@ -68,13 +69,13 @@ type Resweep struct {
 // zero value is the start.
 type WorkCursor struct {
 	DueAt time.Time // zero for a request without a due date
-	ID    string
-	Past  bool // past every request with a due date
+	Seq   int64     // the Work.Seq of the last request returned
+	Past  bool      // past every request with a due date
 }
 
 // CursorOf is the position of w.
 func CursorOf(w Work) WorkCursor {
-	return WorkCursor{DueAt: w.DueAt, ID: w.ID, Past: w.DueAt.IsZero()}
+	return WorkCursor{DueAt: w.DueAt, Seq: w.Seq, Past: w.DueAt.IsZero()}
 }
 
 // Before reports whether w comes before c in OpenWork's order, for stores
@@ -82,14 +83,14 @@ func CursorOf(w Work) WorkCursor {
 func (c WorkCursor) Before(w Work) bool {
 	wc := CursorOf(w)
 	switch {
-	case c.ID == "" && !c.Past:
+	case c.Seq == 0 && !c.Past:
 		return true // the start comes before everything
 	case c.Past != wc.Past:
 		return !c.Past
 	case !c.Past && !c.DueAt.Equal(wc.DueAt):
 		return c.DueAt.Before(wc.DueAt)
 	}
-	return c.ID < wc.ID
+	return c.Seq < wc.Seq
 }
 
 // Work is one open request and what earlier runs found for it.
@@ -97,6 +98,10 @@ type Work struct {
 	Request
 	Status   Status
 	Attempts int
+	// Seq is the request's key in the store, from 1: requests are numbered
+	// as they are loaded (the ledger numbers each buffer of 10,000 rows in
+	// request-id order). OpenWork's order within a due date.
+	Seq int64
 
 	// DoneEventNames holds the access event names already exported, with
 	// the number of events kept for each.

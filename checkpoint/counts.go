@@ -119,11 +119,16 @@ func countByStatus(ctx context.Context, tx *sql.Tx, c *Counts) error {
 	return rows.Err()
 }
 
+// countOpenSQL counts the open requests, those overdue at ?1 and those
+// due before ?2, from the index of open requests alone (requests_open is
+// keyed by the due date, noDue for none).
+const countOpenSQL = `SELECT count(*),
+	coalesce(sum(coalesce(due_at, ` + noDue + `) < ?1), 0),
+	coalesce(sum(coalesce(due_at, ` + noDue + `) >= ?1 AND coalesce(due_at, ` + noDue + `) < ?2), 0)
+	FROM requests WHERE completed_at IS NULL`
+
 func countOpen(ctx context.Context, tx *sql.Tx, c *Counts, now, soon time.Time) error {
-	if err := tx.QueryRowContext(ctx, `SELECT count(*),
-		coalesce(sum(due_at IS NOT NULL AND due_at < ?1), 0),
-		coalesce(sum(due_at IS NOT NULL AND due_at >= ?1 AND due_at < ?2), 0)
-		FROM requests WHERE completed_at IS NULL`, dbTime(now), dbTime(soon)).
+	if err := tx.QueryRowContext(ctx, countOpenSQL, dbTime(now), dbTime(soon)).
 		Scan(&c.Open, &c.Overdue, &c.DueSoon); err != nil {
 		return err
 	}

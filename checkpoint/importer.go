@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
 )
@@ -33,10 +34,12 @@ func (r *ImportResult) Add(d ImportResult) {
 // part-way, adds nothing twice: each manifest row maps to one request, one
 // further source of a request, or one reject.
 //
-// A full batch is written by a goroutine while the caller reads the next
-// rows, so at most two batches are in memory; an error writing one is
-// returned by a later Add, Reject or Finish. Only Finish says that every
-// row is in the ledger. An Importer is not safe for concurrent use.
+// Rows are queued in buffers of at most importBuffer rows; a full buffer
+// is written (into the open transaction) by a goroutine while the caller
+// reads the next rows, so at most two buffers are in memory whatever
+// ImportBatch is. An error writing one is returned by a later Add, Reject
+// or Finish. Only Finish says that every row is in the ledger. An
+// Importer is not safe for concurrent use.
 type Importer struct {
 	s          *Store
 	runID      string
@@ -45,10 +48,18 @@ type Importer struct {
 
 	buf      *pending
 	spare    *pending
-	inflight chan written // the batch being written, nil if none
-	res      ImportResult
-	err      error // sticky: set by a failed batch or by Finish
+	inflight chan written // the buffer being written, nil if none
+	tx       *importTx    // the open transaction; only the writing goroutine touches it
+	res      ImportResult // what committed transactions did
+	err      error        // sticky: set by a failed write or by Finish
 }
+
+// importBuffer is the most rows an Importer holds in one buffer.
+const importBuffer = 10000
+
+// maxImportTxAge bounds how long an import transaction stays open when
+// rows arrive slowly, so that a crash loses little.
+const maxImportTxAge = 5 * time.Second
 
 // NewImporter registers the manifest (if new) as read by the run and
 // returns an Importer for its rows.
@@ -82,9 +93,9 @@ func (s *Store) NewImporter(ctx context.Context, runID string, m ManifestInfo) (
 }
 
 // Add queues a validated request read from the manifest. Every
-// ImportBatch rows are written in one transaction; rows of a batch not yet
-// committed when the process dies are not in the ledger, rows of earlier
-// batches are.
+// ImportBatch rows (or maxImportTxAge) are committed in one transaction;
+// rows not yet committed when the process dies are not in the ledger, rows
+// of earlier transactions are.
 func (imp *Importer) Add(ctx context.Context, req batch.Request) error {
 	if imp.err != nil {
 		return imp.err
@@ -124,8 +135,10 @@ func (imp *Importer) Finish(ctx context.Context, rows int) (ImportResult, error)
 	if err := imp.wait(); err != nil {
 		return imp.res, err
 	}
-	imp.startBatch(ctx)
-	if err := imp.wait(); err != nil {
+	imp.startWrite(ctx, true)
+	err := imp.wait()
+	imp.s.restoreCache()
+	if err != nil {
 		return imp.res, err
 	}
 	if err := imp.markLoaded(ctx, rows); err != nil {
@@ -142,6 +155,11 @@ func (imp *Importer) Finish(ctx context.Context, rows int) (ImportResult, error)
 // unless Finish succeeded.
 func (imp *Importer) Close() error {
 	err := imp.wait()
+	if imp.tx != nil {
+		imp.tx.rollback()
+		imp.tx = nil
+	}
+	imp.s.restoreCache()
 	imp.buf.reset()
 	if imp.err == nil {
 		imp.err = fmt.Errorf("import manifest %s: %w: importer closed", imp.m.Path, ErrClosed)
@@ -153,37 +171,63 @@ func (imp *Importer) Close() error {
 func (imp *Importer) Result() ImportResult { return imp.res }
 
 func (imp *Importer) maybeFlush(ctx context.Context) error {
-	if imp.buf.len() < imp.s.opts.ImportBatch {
+	if imp.buf.len() < min(imp.s.opts.ImportBatch, imp.s.opts.importBuffer) {
 		return nil
 	}
 	if err := imp.wait(); err != nil {
 		return err
 	}
-	imp.startBatch(ctx)
+	imp.startWrite(ctx, false)
 	return nil
 }
 
-// startBatch hands the queued rows to a goroutine that writes them in one
-// transaction. The previous batch must have been waited for.
-func (imp *Importer) startBatch(ctx context.Context) {
+// startWrite hands the queued rows to a goroutine that writes them into
+// the open transaction (beginning one if need be) and commits it when it
+// holds ImportBatch rows, is maxImportTxAge old, or final is set. The
+// previous buffer must have been waited for.
+func (imp *Importer) startWrite(ctx context.Context, final bool) {
 	if imp.inflight != nil {
-		panic("checkpoint: import batch started while another is in flight")
+		panic("checkpoint: import buffer written while another is in flight")
 	}
-	if imp.buf.len() == 0 {
+	if imp.buf.len() == 0 && (imp.tx == nil || !final) {
 		return
 	}
 	p := imp.buf
 	imp.buf, imp.spare = imp.spare, nil
 	done := make(chan written, 1)
 	imp.inflight = done
-	go func() {
-		d, err := imp.s.writeBatch(ctx, imp.runID, imp.manifestID, p)
-		done <- written{p: p, d: d, err: err}
-	}()
+	go func() { done <- imp.write(ctx, p, final) }()
 }
 
-// wait waits for the batch in flight, if any, and counts it once it has
-// committed. A failed batch is sticky: the Importer is unusable.
+// write is startWrite's goroutine: the only code that touches imp.tx while
+// a buffer is in flight.
+func (imp *Importer) write(ctx context.Context, p *pending, final bool) written {
+	w := written{p: p}
+	if p.len() > 0 {
+		if imp.tx == nil {
+			if imp.tx, w.err = imp.s.beginImport(ctx, imp.runID, imp.manifestID); w.err != nil {
+				return w
+			}
+		}
+		if _, w.err = imp.tx.write(ctx, p); w.err != nil {
+			imp.tx.rollback()
+			imp.tx = nil
+			return w
+		}
+	}
+	t := imp.tx
+	if t == nil || !(final || t.rows >= imp.s.opts.ImportBatch || time.Since(t.began) >= maxImportTxAge) {
+		return w
+	}
+	imp.tx = nil
+	if w.err = t.commit(); w.err == nil {
+		w.committed = t.pending
+	}
+	return w
+}
+
+// wait waits for the buffer in flight, if any, and counts what committed.
+// A failed write is sticky: the Importer is unusable.
 func (imp *Importer) wait() error {
 	if imp.inflight == nil {
 		return nil
@@ -194,7 +238,7 @@ func (imp *Importer) wait() error {
 		imp.err = fmt.Errorf("import manifest %s: %s: %w", imp.m.Path, w.p.rows(), w.err)
 		return imp.err
 	}
-	imp.res.Add(w.d)
+	imp.res.Add(w.committed)
 	w.p.reset()
 	imp.spare = w.p
 	return nil

@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// A batch that fails part-way leaves nothing of itself: its earlier chunks
-// are rolled back with it.
-func TestFailedBatchWritesNothing(t *testing.T) {
-	s := mustOpenInternal(t, filepath.Join(t.TempDir(), "ledger.db"), Options{})
+// A transaction that fails part-way leaves nothing of itself: the buffers
+// written into it before and its own earlier chunks are rolled back with it.
+func TestFailedTransactionWritesNothing(t *testing.T) {
+	s := mustOpenInternal(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 10 * chunkRows})
 	runID, err := s.BeginRun(t.Context(), RunInfo{})
 	if err != nil {
 		t.Fatal(err)
@@ -19,44 +19,109 @@ func TestFailedBatchWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pending{}
-	for i := range 5 * chunkRows {
-		r := crashRequest(i)
-		if i == 3*chunkRows+10 {
-			r.Type = "export" // passes nothing but the SQL CHECK: Add would refuse it
+	fill := func(from, to int) *pending {
+		p := &pending{}
+		for i := from; i < to; i++ {
+			r := crashRequest(i)
+			if i == 3*chunkRows+10 {
+				r.Type = "export" // passes nothing but the SQL CHECK: Add would refuse it
+			}
+			h, err := contentHash(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.reqs, p.hashes = append(p.reqs, r), append(p.hashes, h)
 		}
-		h, err := contentHash(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.reqs, p.hashes = append(p.reqs, r), append(p.hashes, h)
+		return p
 	}
-	if _, err := s.writeBatch(t.Context(), runID, imp.manifestID, p); err == nil {
-		t.Fatal("writeBatch stored a request of type export")
+	imp.buf = fill(0, 2*chunkRows)
+	imp.startWrite(t.Context(), false)
+	if err := imp.wait(); err != nil {
+		t.Fatalf("the first buffer: %v", err)
 	}
-	if n := countRows(t, s, "SELECT count(*) FROM requests"); n != 0 {
-		t.Errorf("the failed batch left %d requests, want 0", n)
+	if imp.tx == nil || imp.tx.rows != 2*chunkRows {
+		t.Fatal("the first buffer is not held in an open transaction")
 	}
 
-	// The Importer reports such a failure on the next call and stops.
-	imp.buf = p
-	imp.startBatch(t.Context())
+	// The Importer reports the failure on the next call and stops.
+	imp.buf = fill(2*chunkRows, 5*chunkRows)
+	imp.startWrite(t.Context(), false)
 	err = imp.Add(t.Context(), crashRequest(9999))
 	if err == nil {
 		_, err = imp.Finish(t.Context(), 1)
 	}
 	if err == nil {
-		t.Fatal("the importer did not report its failed batch")
+		t.Fatal("the importer did not report its failed buffer")
 	}
-	want := fmt.Sprintf("rows %d-%d", 2, 5*chunkRows+1)
+	want := fmt.Sprintf("rows %d-%d", 2*chunkRows+2, 5*chunkRows+1)
 	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "crash.csv") {
 		t.Errorf("error %q does not name the file and %s", err, want)
+	}
+	if n := countRows(t, s, "SELECT count(*) FROM requests"); n != 0 {
+		t.Errorf("the failed transaction left %d requests, want 0", n)
+	}
+	if got := imp.Result(); got != (ImportResult{}) {
+		t.Errorf("Result = %+v, want nothing: nothing committed", got)
 	}
 	if err2 := imp.Add(t.Context(), crashRequest(1)); err2 == nil {
 		t.Error("Add after a failed batch succeeded")
 	}
 	if err := imp.Close(); err != nil {
 		t.Errorf("Close after the failure reported = %v, want nil", err)
+	}
+}
+
+// A transaction spans several buffers: ImportBatch rows are committed at
+// once while only importBuffer rows are held in memory, and Close rolls
+// back the rows written but not committed.
+func TestTransactionSpansBuffers(t *testing.T) {
+	s := mustOpenInternal(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 30, importBuffer: 10})
+	runID, err := s.BeginRun(t.Context(), RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := s.NewImporter(t.Context(), runID, crashManifest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 45 {
+		if err := imp.Add(t.Context(), crashRequest(i)); err != nil {
+			t.Fatal(err)
+		}
+		if n := imp.buf.len(); n > 10 {
+			t.Fatalf("the importer holds %d rows, want at most 10", n)
+		}
+	}
+	if err := imp.wait(); err != nil {
+		t.Fatal(err)
+	}
+	// Rows 0-29 committed; 30-39 written into the open transaction; 40-44 queued.
+	if got := imp.Result(); got.Added != 30 {
+		t.Errorf("Result = %+v, want 30 added", got)
+	}
+	if err := imp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, "SELECT count(*) FROM requests"); n != 30 {
+		t.Errorf("after Close the ledger holds %d requests, want the 30 committed", n)
+	}
+
+	// Importing again finishes the job: the first 30 unchanged.
+	imp, err = s.NewImporter(t.Context(), runID, crashManifest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 45 {
+		if err := imp.Add(t.Context(), crashRequest(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := imp.Finish(t.Context(), 45)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 15 || res.Unchanged != 30 {
+		t.Errorf("second import = %+v, want 15 added, 30 unchanged", res)
 	}
 }
 

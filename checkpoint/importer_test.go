@@ -39,7 +39,7 @@ func TestImportStoresRequestsAndRejects(t *testing.T) {
 	}
 	want := checkpoint.RequestRecord{
 		Request: r1, ManifestSHA: m.SHA256, Status: batch.StatusPending,
-		CreatedAt: day0, UpdatedAt: day0,
+		CreatedAt: day0, UpdatedAt: day0, Seq: 1, // the first row loaded
 	}
 	if got != want {
 		t.Errorf("Request(R1) =\n  %+v\nwant\n  %+v", got, want)
@@ -101,7 +101,7 @@ func TestEditedReexportIsMatchedByContentNotPosition(t *testing.T) {
 		t.Errorf("R2's email = %q, %v; want the first read b@example.com, not overwritten", r2.Email, err)
 	}
 	wantReject := batch.Reject{SourceFile: "a.csv", SourceRow: 4, RequestID: "R2", Column: "request_id",
-		Reason: "request id R2 already in the ledger with different content (first read at a.csv:3)"}
+		Reason: "request id already used at a.csv:3 with different content"}
 	var found bool
 	for _, r := range rejectsOf(t, st, runID) {
 		found = found || r == wantReject

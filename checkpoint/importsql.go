@@ -290,8 +290,7 @@ func contentHash(r batch.Request) ([]byte, error) {
 func conflict(r batch.Request, first batch.SourceRef) batch.Reject {
 	return batch.Reject{
 		SourceFile: r.Source.File, SourceRow: r.Source.Row, RequestID: r.ID, Column: "request_id",
-		Reason: fmt.Sprintf("request id %s already in the ledger with different content (first read at %s:%d)",
-			r.ID, first.File, first.Row),
+		Reason: fmt.Sprintf("request id already used at %s:%d with different content", first.File, first.Row),
 	}
 }
 

@@ -24,9 +24,10 @@ const never = math.MaxInt64
 // their named arguments (@now is always among them, for late and
 // days_open).
 //
-// Every part of sel is read through an index: the open requests (no
-// completion time) and those closed since the window's start through
-// requests_completed; what the run changed through requests_last_run; the
+// Every part of sel is read through an index (TestQueriesSeekTheirIndexes
+// checks the plans): the open requests through requests_open, those closed
+// since the window's start through requests_completed; what the run
+// changed through requests_last_run; the
 // rows of the manifests it read or attached through requests_manifest and
 // request_sources; a manifest's the same way; named requests through the
 // request_id index. The reports then walk requests in request-id order
@@ -57,7 +58,10 @@ func selected(sel report.Selection) (with, member string, args []any) {
 		}
 		args = append(args, sql.Named("run", sel.RunID))
 	}
-	with = "WITH sel(req_id) AS (" + strings.Join(parts, " UNION ") + ") "
+	// UNION ALL: each part seeks its own index (a UNION merges parts in
+	// key order, which SQLite gets by scanning the table); a request in
+	// two parts is still selected once.
+	with = "WITH sel(req_id) AS (" + strings.Join(parts, " UNION ALL ") + ") "
 	// The unary + keeps the planner walking requests in request-id order
 	// rather than sorting the selection.
 	member = "+r.req_id IN (SELECT req_id FROM sel)"

@@ -24,11 +24,12 @@ type RequestRecord struct {
 	UpdatedAt      time.Time
 	CompletedAt    time.Time // zero while open
 	LastRunID      string    // the last run that changed it; "" if none yet
+	Seq            int64     // its key in the ledger: requests are numbered as they are loaded
 }
 
 const selectRequest = `SELECT r.request_id, r.request_type, r.email, r.user_id, r.submitted_at, r.due_at,
 	m.path, r.source_row, m.sha256, r.state, r.detail, r.attempts, r.last_error_class, r.last_error,
-	r.created_at, r.updated_at, r.completed_at, coalesce(r.last_run_id, '')
+	r.created_at, r.updated_at, r.completed_at, coalesce(r.last_run_id, ''), r.req_id
 	FROM requests r JOIN manifests m ON m.manifest_id = r.manifest_id`
 
 // Request returns the request with this ID; false if the ledger has none.
@@ -127,7 +128,7 @@ func scanRequest(sc scanner) (RequestRecord, error) {
 	)
 	if err := sc.Scan(&r.ID, &r.Type, &r.Email, &r.UserID, &submitted, &due,
 		&r.Source.File, &r.Source.Row, &r.ManifestSHA, &r.Status, &r.Detail, &r.Attempts,
-		&r.LastErrorClass, &r.LastError, &created, &updated, &complete, &r.LastRunID); err != nil {
+		&r.LastErrorClass, &r.LastError, &created, &updated, &complete, &r.LastRunID, &r.Seq); err != nil {
 		return r, err
 	}
 	r.SubmittedAt, r.DueAt = goTime(submitted), goTime(due)

@@ -82,7 +82,10 @@ func TestOpenWorkPagesWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var seen []string
+	var (
+		seen []string
+		seqs []int64
+	)
 	done := 0
 	var after batch.WorkCursor
 	for {
@@ -91,7 +94,7 @@ func TestOpenWorkPagesWhileWriting(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range page {
-			seen = append(seen, w.ID)
+			seen, seqs = append(seen, w.ID), append(seqs, w.Seq)
 			if len(seen)%4 == 0 {
 				done++
 				if err := st.SetStatus(t.Context(), runID, w.ID, batch.StatusDone, "", day0); err != nil {
@@ -108,8 +111,9 @@ func TestOpenWorkPagesWhileWriting(t *testing.T) {
 		t.Fatalf("visited %d open requests, want %d", len(seen), n-1)
 	}
 	for i := 1; i < len(seen); i++ {
-		if seen[i-1] >= seen[i] {
-			t.Fatalf("visited %s after %s, want request-ID order (every due date is the same)", seen[i], seen[i-1])
+		if seqs[i-1] >= seqs[i] {
+			t.Fatalf("visited %s (seq %d) after %s (seq %d), want Seq order (every due date is the same)",
+				seen[i], seqs[i], seen[i-1], seqs[i-1])
 		}
 	}
 	c, err := st.Counts(t.Context(), 0)

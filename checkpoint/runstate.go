@@ -19,8 +19,24 @@ var _ batch.Store = (*Store)(nil)
 // noDue sorts requests without a due date after every dated one.
 const noDue = "9223372036854775807"
 
+// openWorkPage is the keys of the page after the cursor (due ?1, key ?2),
+// ?3 at most, in two parts that each seek requests_open: the rest of the
+// cursor's due date, then the later ones. (SQLite scans the index from its
+// start for the row value (due, key) > (?1, ?2): the open requests before
+// the cursor, all of them in a run that leaves deletions open, on every
+// page.)
+const openWorkPage = `WITH page(req_id) AS (
+	SELECT * FROM (SELECT req_id FROM requests
+		WHERE completed_at IS NULL AND coalesce(due_at, ` + noDue + `) = ?1 AND req_id > ?2
+		ORDER BY req_id LIMIT ?3)
+	UNION ALL
+	SELECT * FROM (SELECT req_id FROM requests
+		WHERE completed_at IS NULL AND coalesce(due_at, ` + noDue + `) > ?1
+		ORDER BY coalesce(due_at, ` + noDue + `), req_id LIMIT ?3))
+`
+
 // OpenWork returns up to limit open requests after the cursor, by due
-// date (none last) then request id, through the partial index of open
+// date (none last) then load order (req_id), through the partial index of open
 // requests (requests_open), with the event names earlier runs exported and
 // the deletion plan and verification progress they recorded. The run reads
 // the ledger a page at a time, so its memory does not grow with it.
@@ -32,9 +48,8 @@ func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int)
 	case !after.DueAt.IsZero():
 		due = dbTime(after.DueAt)
 	}
-	rows, err := s.rdb.QueryContext(ctx, selectRequest+` WHERE r.completed_at IS NULL
-		AND (coalesce(r.due_at, `+noDue+`), r.request_id) > (?, ?)
-		ORDER BY coalesce(r.due_at, `+noDue+`), r.request_id LIMIT ?`, due, after.ID, limit)
+	rows, err := s.rdb.QueryContext(ctx, openWorkPage+selectRequest+` WHERE r.req_id IN page
+		ORDER BY coalesce(r.due_at, `+noDue+`), r.req_id LIMIT ?3`, due, after.Seq, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("read open requests: %w", err)
 	}
@@ -45,7 +60,7 @@ func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int)
 			rows.Close()
 			return nil, after, fmt.Errorf("read open requests: %w", err)
 		}
-		work = append(work, batch.Work{Request: r.Request, Status: r.Status, Attempts: r.Attempts})
+		work = append(work, batch.Work{Request: r.Request, Seq: r.Seq, Status: r.Status, Attempts: r.Attempts})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

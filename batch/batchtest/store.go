@@ -38,6 +38,7 @@ type Store struct {
 
 	mu         sync.Mutex
 	reqs       map[string]*Record
+	seq        int64 // the Seq of the last request added
 	calls      map[string]int
 	violations []string
 }
@@ -45,6 +46,7 @@ type Store struct {
 // Record is everything the store holds about one request.
 type Record struct {
 	Request     batch.Request
+	Seq         int64 // in the order Add stored requests, from 1
 	Status      batch.Status
 	Detail      string
 	Attempts    int
@@ -88,7 +90,8 @@ func (s *Store) Add(reqs ...batch.Request) {
 		if _, dup := s.reqs[r.ID]; dup || r.ID == "" || !r.Type.Valid() {
 			panic(fmt.Sprintf("batchtest: Add: request %q is a duplicate or invalid", r.ID))
 		}
-		s.reqs[r.ID] = &Record{Request: r, Status: batch.StatusPending,
+		s.seq++
+		s.reqs[r.ID] = &Record{Request: r, Seq: s.seq, Status: batch.StatusPending,
 			Names: map[string]NameExport{}, Events: map[string][]batch.Event{}}
 	}
 }
@@ -173,7 +176,7 @@ func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int)
 		if rec.Status.Terminal() {
 			continue
 		}
-		w := batch.Work{Request: rec.Request, Status: rec.Status, Attempts: rec.Attempts,
+		w := batch.Work{Request: rec.Request, Seq: rec.Seq, Status: rec.Status, Attempts: rec.Attempts,
 			DeleteRequestedAt: rec.DeleteRequestedAt, Checks: len(rec.Checks),
 			LastCheckedAt: rec.LastCheckedAt, NextCheckAt: rec.NextCheckAt}
 		if !after.Before(w) {

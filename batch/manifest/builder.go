@@ -60,7 +60,10 @@ func (b *builder) add(rec *record) error {
 		}
 		return b.reject(rec.row, id, col, err.Error())
 	}
-	first, verdict := b.opts.Dedup.Add(req)
+	verdict, first := Unique, batch.SourceRef{}
+	if !b.opts.NoDedup {
+		first, verdict = b.opts.Dedup.Add(req)
+	}
 	switch verdict {
 	case Conflict:
 		return b.reject(rec.row, req.ID, ColRequestID, fmt.Sprintf(

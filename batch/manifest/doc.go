@@ -40,7 +40,8 @@
 //
 // A repeated request id with identical content is merged (Row.Duplicate);
 // with different content the later row is rejected, naming the earlier
-// file:row. A Deduper passed in Options spans all manifests of one run.
+// file:row. A Deduper passed in Options spans all manifests of one run;
+// Options.NoDedup leaves it to a caller that deduplicates by itself.
 //
 // Every data row ends up in exactly one place: a request (new or merged) or
 // a reject, so Info.Rows == Accepted + Merged + Rejected. A row that fails

@@ -40,6 +40,11 @@ type Options struct {
 	// an earlier file is merged or rejected against it. Nil gives each Read
 	// a fresh Deduper, so duplicates are still caught within the file.
 	Dedup *Deduper
+	// NoDedup delivers every valid row as a request, repeated ids
+	// included, and keeps no Deduper: for a caller that deduplicates
+	// exactly by itself (the ledger's import does, without holding a
+	// million ids in memory). Dedup is ignored.
+	NoDedup bool
 }
 
 // Row is one data row of a manifest after validation: exactly one of
@@ -111,7 +116,7 @@ func Read(ctx context.Context, path string, opts Options, fn func(Row) error) (I
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	if opts.Dedup == nil {
+	if opts.Dedup == nil && !opts.NoDedup {
 		opts.Dedup = NewDeduper()
 	}
 	if fn == nil {

@@ -136,9 +136,10 @@ func snapshots(t *testing.T, h Harness, s batch.Store, reqIDs ...string) []Snaps
 func testOpenWork(t *testing.T, h Harness) {
 	s, _ := h.New(t, Deletion("R3"), Access("R1"), Access("R2"))
 	work := openWork(t, s)
-	if got := ids(work); !slices.Equal(got, []string{"R1", "R2", "R3"}) {
-		t.Fatalf("OpenWork ids = %v, want request-ID order R1 R2 R3", got)
+	if got := slices.Sorted(slices.Values(ids(work))); !slices.Equal(got, []string{"R1", "R2", "R3"}) {
+		t.Fatalf("OpenWork ids = %v, want R1 R2 R3", got)
 	}
+	checkSeqs(t, work)
 	for _, w := range work {
 		want := Access(w.ID)
 		if w.ID == "R3" {
@@ -151,8 +152,19 @@ func testOpenWork(t *testing.T, h Harness) {
 	}
 }
 
-// testOpenWorkPages: the oldest due date first, no due date last, request
-// id within a date; every page size gives the same order; CountOpen agrees.
+// checkSeqs checks that work, all of one due date, comes in increasing
+// Seq, every Seq positive.
+func checkSeqs(t *testing.T, work []batch.Work) {
+	t.Helper()
+	for i, w := range work {
+		if w.Seq <= 0 || i > 0 && w.Seq <= work[i-1].Seq {
+			t.Errorf("OpenWork %v: Seq %d at %d, want positive and increasing", ids(work), w.Seq, i)
+		}
+	}
+}
+
+// testOpenWorkPages: the oldest due date first, no due date last, by Seq
+// within a date; every page size gives the same order; CountOpen agrees.
 func testOpenWorkPages(t *testing.T, h Harness) {
 	due := func(r batch.Request, d time.Duration) batch.Request {
 		r.DueAt = T0.Add(d)
@@ -164,23 +176,36 @@ func testOpenWorkPages(t *testing.T, h Harness) {
 	none2.DueAt, none2.SubmittedAt = time.Time{}, time.Time{}
 	s, run := h.New(t, due(Access("R1"), 48*time.Hour), due(Deletion("R2"), 24*time.Hour), none,
 		due(Access("R4"), 24*time.Hour), none2, due(Access("R5"), 72*time.Hour), due(Access("R0"), 24*time.Hour))
-	want := []string{"R0", "R2", "R4", "R1", "R5", "N0", "N1"}
-	for _, size := range []int{1, 2, 3, 7, 100} {
-		var got []string
+	// By due date: {R0 R2 R4} (24 h), R1 (48 h), R5 (72 h), {N0 N1} (none).
+	groups := [][]string{{"R0", "R2", "R4"}, {"R1"}, {"R5"}, {"N0", "N1"}}
+	var first []string
+	for _, size := range []int{100, 1, 2, 3, 7} {
+		var got []batch.Work
 		var after batch.WorkCursor
 		for range 20 {
 			page, next, err := s.OpenWork(t.Context(), after, size)
 			if err != nil {
 				t.Fatalf("OpenWork: %v", err)
 			}
-			got = append(got, ids(page)...)
+			got = append(got, page...)
 			if len(page) < size {
 				break
 			}
 			after = next
 		}
-		if !slices.Equal(got, want) {
-			t.Errorf("OpenWork in pages of %d: %v, want %v", size, got, want)
+		if first == nil {
+			first = ids(got)
+			rest := got
+			for _, g := range groups {
+				n := min(len(g), len(rest))
+				if gotIDs := slices.Sorted(slices.Values(ids(rest[:n]))); !slices.Equal(gotIDs, g) {
+					t.Fatalf("OpenWork %v: want the due dates in order, %v", ids(got), groups)
+				}
+				checkSeqs(t, rest[:n])
+				rest = rest[n:]
+			}
+		} else if !slices.Equal(ids(got), first) {
+			t.Errorf("OpenWork in pages of %d: %v, want %v as in one page", size, ids(got), first)
 		}
 	}
 	must(t, "SetStatus", s.SetStatus(t.Context(), run, "R4", batch.StatusDone, "", T0))

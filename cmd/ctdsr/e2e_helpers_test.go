@@ -397,9 +397,10 @@ type summaryFile struct {
 		AlreadyLoaded bool   `json:"already_loaded"`
 	} `json:"manifests"`
 	Import struct {
-		Added    int `json:"added"`
-		Merged   int `json:"duplicates_merged"`
-		Rejected int `json:"rejected"`
+		Added     int `json:"added"`
+		Merged    int `json:"duplicates_merged"`
+		Rejected  int `json:"rejected"`
+		Conflicts int `json:"conflicts"`
 	} `json:"import"`
 	Reports report.Totals `json:"reports"`
 	API     struct {

@@ -201,7 +201,7 @@ func TestRunMixedManifest(t *testing.T) {
 					s.Reports, len(o.Requests), len(o.Profiles), len(o.Events), len(o.Rejects))
 			case !reflect.DeepEqual(s.Reports.ByStatus, statusesOf(o.Requests)):
 				t.Errorf("summary by_status %v, files %v", s.Reports.ByStatus, statusesOf(o.Requests))
-			case s.Import.Added != 10 || s.Import.Merged != 1 || s.Import.Rejected != len(bad):
+			case s.Import.Added != 10 || s.Import.Merged != 1 || s.Import.Conflicts != 1 || s.Import.Rejected+s.Import.Conflicts != len(bad):
 				t.Errorf("summary import %+v", s.Import)
 			case sum(s.API.Calls) != sim.totalCalls() || sum(s.API.Calls) == 0:
 				t.Errorf("summary api calls %v, simulator saw %v", s.API.Calls, sim.Stats().Calls)

@@ -32,6 +32,11 @@ type manifestSummary struct {
 // is read.
 func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []string, opts manifest.Options, log *slog.Logger) (ingestResult, error) {
 	var res ingestResult
+	// The ledger's import merges repeated request ids and rejects
+	// conflicting ones, across manifests and runs, exactly; a Deduper in
+	// front of it would hold every id in memory (80 MB a million) to do
+	// the same.
+	opts.NoDedup = true
 	for _, path := range paths {
 		sum, err := manifest.HashFile(path)
 		if err != nil {

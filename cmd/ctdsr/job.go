@@ -163,7 +163,7 @@ func (j *job) close(err error) error {
 // ingest loads the manifests into the ledger. When one cannot be read, no
 // request is worked on; summary.json says so where monitoring looks.
 func (j *job) ingest(ctx context.Context) error {
-	opts := manifest.Options{Sheet: j.cfg.Sheet, Location: time.UTC, Dedup: manifest.NewDeduper()}
+	opts := manifest.Options{Sheet: j.cfg.Sheet, Location: time.UTC}
 	ing, err := ingest(ctx, j.store, j.runID, j.cfg.Manifests, opts, j.log)
 	j.sum.Manifests, j.sum.Import = ing.Manifests, ing.Counts
 	if err == nil {

@@ -53,7 +53,7 @@ func cmdLoad(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	ing, ierr := ingest(ctx, store, runID, manifests, manifest.Options{Sheet: sheet, Location: time.UTC, Dedup: manifest.NewDeduper()}, log.With("run_id", runID))
+	ing, ierr := ingest(ctx, store, runID, manifests, manifest.Options{Sheet: sheet, Location: time.UTC}, log.With("run_id", runID))
 	outcome := OutcomeOK
 	switch {
 	case ierr != nil && isUsage(ierr):
