@@ -19,7 +19,7 @@ import (
 // Defaults for Options.
 const (
 	DefaultStaleLockAfter = 2 * time.Minute
-	DefaultImportBatch    = 100000
+	DefaultImportBatch    = 250000
 )
 
 // writerParams configure the one writer connection. Every pragma is in the
@@ -66,9 +66,10 @@ type Options struct {
 	// transaction (it holds at most 10,000 in memory at a time whatever
 	// this is). Default DefaultImportBatch: with random request ids each
 	// commit rewrites most of the index pages its rows touched, so
-	// 100,000 rows per commit load a million UUID-keyed rows about twice
-	// as fast as 10,000, while a crash still costs only re-reading the
-	// rows not yet committed.
+	// 250,000 rows per commit load a million UUID-keyed rows (the
+	// command, 2 cores) in 14 s against 16 s with 100,000 and 35 s with
+	// 10,000, while a crash still costs only re-reading the rows not yet
+	// committed (and a commit is at most maxImportTxAge apart).
 	ImportBatch int
 
 	// importBuffer is how many rows an Importer holds in memory at most
