@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -274,4 +275,58 @@ func TestLedgerFailureIsFatal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPlannedDeletionGoneAfterCrashIsVerified: the delete went out and
+// CleverTap carried it out, but the run died before it recorded the
+// acceptance (here: the ledger refused MarkDeleteSubmitted). The next run
+// finds no profile. A request whose plan is recorded is deleted by this
+// tool, not "not found": it is sent again (deleting is idempotent) and
+// verified, with the planned ids kept as evidence.
+func TestPlannedDeletionGoneAfterCrashIsVerified(t *testing.T) {
+	ds, _, del := mixedCase(t, 20, 0, 4)
+	h := newHarness(t, ds, ctsim.Options{NoDeletionDelay: true})
+	h.store.Add(del...)
+	lost := errors.New("power cut")
+	h.store.FailOn = func(op, _ string) error {
+		if op == "MarkDeleteSubmitted" {
+			return lost
+		}
+		return nil
+	}
+	fast := func(c *batch.Config, d *batch.Deps) {
+		d.Now = time.Now
+		c.VerifyFirst = 10 * time.Millisecond
+		c.VerifyWindow = 10 * time.Second
+		c.DeleteBatchWait = 5 * time.Millisecond
+	}
+	if err := h.run(t.Context(), fast); !errors.Is(err, lost) {
+		t.Fatalf("first run: %v; want the ledger's refusal", err)
+	}
+	planned := map[string][]string{} // planned, sent and carried out, not recorded as accepted
+	for _, r := range del {
+		rec, _ := h.store.Get(r.ID)
+		if rec.Status != batch.StatusPending {
+			t.Fatalf("after the crash %s is %s; want pending", r.ID, rec.Status)
+		}
+		if rec.Plan != nil && len(h.sim.Lookup(r.Email, r.UserID)) == 0 {
+			planned[r.ID] = rec.Plan.ObjectIDs
+		}
+	}
+	if len(planned) == 0 {
+		t.Fatal("no deletion was planned and carried out before the crash")
+	}
+
+	h.store.FailOn = nil
+	h.mustRun(fast)
+	for _, r := range del {
+		rec, _ := h.store.Get(r.ID)
+		if rec.Status != batch.StatusVerified {
+			t.Errorf("%s after the rerun: %s (%s); want verified, not not_found", r.ID, rec.Status, rec.Detail)
+		}
+		if ids, ok := planned[r.ID]; ok && (rec.Plan == nil || !slices.Equal(rec.Plan.ObjectIDs, ids)) {
+			t.Errorf("%s: plan %v after the rerun; want the planned ids %v kept", r.ID, rec.Plan, planned[r.ID])
+		}
+	}
+	h.noViolations()
 }

@@ -9,7 +9,7 @@
 // because the ledger holds personal data, and narrows an existing ledger
 // to its owner. It refuses a file that is not a ledger ([ErrNotLedger]) and
 // one migrated by a newer ctdsr ([ErrNewerLedger]) without writing to it.
-// Every connection gets its pragmas from the DSN (WAL, synchronous=NORMAL,
+// Every connection gets its pragmas from the DSN (WAL, synchronous=FULL,
 // a 5 s busy timeout, foreign keys, immediate transactions, temporary
 // files in memory so no personal data lands in /tmp); Open checks that
 // they took effect, then applies the embedded migrations, one transaction
@@ -20,9 +20,14 @@
 // All writes go through one connection. Each exported method that changes
 // the ledger is one transaction that has committed when the method returns
 // nil, so a state change is on disk before the work depending on it is
-// reported done. In WAL mode with synchronous=NORMAL a commit survives the
-// process being killed; a power cut may lose the last few commits, never
-// corrupt the file. An [Importer] writes a manifest ImportBatch rows per
+// reported done. With synchronous=FULL a commit is on the disk (the WAL is
+// synced) when it returns, so it survives a power cut as well as the
+// process being killed: a deletion's plan is durable before its delete
+// call goes out, and after any crash a request whose plan is recorded is
+// reported as deleted by this tool, never as not found. Each commit costs
+// about 0.4 ms instead of 0.2 ms (BenchmarkSetStatus: 2,450 against 4,500
+// commits/s), nothing against CleverTap's ~100 ms a call; imports commit
+// rarely and do not notice. An [Importer] writes a manifest ImportBatch rows per
 // transaction, in a goroutine while the caller reads on: a crash loses at
 // most the rows not yet committed, and reading the manifest again adds
 // each row at most once. Only [Importer.Finish] marks a manifest loaded.

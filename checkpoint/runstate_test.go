@@ -588,3 +588,25 @@ func BenchmarkSaveEvents(b *testing.B) {
 	}
 	b.ReportMetric(float64(perCall)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkSetStatus measures one small transaction per call, as a run
+// commits one per request step: with synchronous=FULL each commit waits
+// for the disk. It reports commits/s.
+func BenchmarkSetStatus(b *testing.B) {
+	const requests = 2000
+	var reqs []batch.Request
+	for i := range requests {
+		reqs = append(reqs, req(fmt.Sprintf("A%05d", i), fmt.Sprintf("a%d@example.com", i), "a.csv", i+2))
+	}
+	for b.Loop() {
+		b.StopTimer()
+		l := mustLedger(b, reqs...)
+		b.StartTimer()
+		for _, r := range reqs {
+			if err := l.st.SetStatus(b.Context(), l.runID, r.ID, batch.StatusNotFound, "", day0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(requests)*float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+}

@@ -26,11 +26,13 @@ const (
 // DSN so that it applies to each connection the driver opens; WAL is
 // verified after connecting. _txlock=immediate makes every transaction take
 // the write lock at BEGIN, so two writers queue on busy_timeout instead of
-// failing with SQLITE_BUSY when one upgrades a read. temp_store(memory)
+// failing with SQLITE_BUSY when one upgrades a read. synchronous(FULL)
+// syncs the WAL at every commit, so what a method committed survives a
+// power cut (a deletion's plan before its delete call). temp_store(memory)
 // keeps SQLite's temporary files (statement journals, sorts), which would
 // hold personal data, off the disk. The page cache is writerCache; an
 // import raises it to importCache while it runs.
-const writerParams = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+const writerParams = "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
 	"&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate" +
 	"&_pragma=temp_store(memory)&_pragma=cache_size(" + writerCache + ")"
 
@@ -279,7 +281,7 @@ func verifyPragmas(ctx context.Context, db *sql.DB) error {
 	for _, p := range []struct {
 		name string
 		want int
-	}{{"foreign_keys", 1}, {"busy_timeout", 5000}, {"synchronous", 1}} {
+	}{{"foreign_keys", 1}, {"busy_timeout", 5000}, {"synchronous", 2}} {
 		var got int
 		if err := db.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&got); err != nil {
 			return fmt.Errorf("read %s: %w", p.name, err)

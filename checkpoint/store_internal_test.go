@@ -18,7 +18,7 @@ func TestConnectionsHaveTheirPragmas(t *testing.T) {
 	defer s.Close()
 	for _, p := range []struct {
 		name, want string
-	}{{"journal_mode", "wal"}, {"foreign_keys", "1"}, {"busy_timeout", "5000"}, {"synchronous", "1"}, {"temp_store", "2"}} {
+	}{{"journal_mode", "wal"}, {"foreign_keys", "1"}, {"busy_timeout", "5000"}, {"synchronous", "2"}, {"temp_store", "2"}} {
 		var got string
 		if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+p.name).Scan(&got); err != nil {
 			t.Fatal(err)
