@@ -37,8 +37,8 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./...
 
-demo:
-	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/ctdsr demo
+demo: build
+	$(BIN) demo
 
 fmt:
 	gofmt -w $$($(GO) list -f '{{.Dir}}' ./...)

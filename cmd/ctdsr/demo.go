@@ -107,7 +107,7 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "\ndone in %s. Reports: %s (Parquet + summary.json); ledger: %s\n",
 		time.Since(start).Round(100*time.Millisecond), filepath.Join(out, "reports"), filepath.Join(out, "ledger.db"))
-	fmt.Fprintf(env.Stdout, "See the ledger: ctdsr status --state %s\n", filepath.Join(out, "ledger.db"))
+	fmt.Fprintf(env.Stdout, "See the ledger: %s status --state %s\n", env.self(), filepath.Join(out, "ledger.db"))
 	return runErr
 }
 

@@ -623,6 +623,7 @@ func TestDemo(t *testing.T) {
 		"DSR-2026-006  deletion  not_found",
 		"DSR-2026-011  access    not_found",
 		"Reports: " + filepath.Join(out, "reports"),
+		"See the ledger: ctdsr status --state " + filepath.Join(out, "ledger.db"),
 	} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, res.stdout)
