@@ -173,15 +173,7 @@ func TestKilledImportKeepsCommittedBatchesOnly(t *testing.T) {
 
 func TestStatusIsDurableWhenSetStatusReturns(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	s := mustOpenInternal(t, path, Options{})
-	runID, err := s.BeginRun(t.Context(), RunInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp, err := s.NewImporter(t.Context(), runID, crashManifest())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, runID, imp := crashImporter(t, path, Options{})
 	if err := imp.Add(t.Context(), crashRequest(0)); err != nil {
 		t.Fatal(err)
 	}

@@ -39,3 +39,19 @@ func countRows(t *testing.T, s *Store, query string, args ...any) int {
 	}
 	return n
 }
+
+// crashImporter opens a ledger at path, begins a run and starts an import
+// of crashManifest.
+func crashImporter(t *testing.T, path string, opts Options) (*Store, string, *Importer) {
+	t.Helper()
+	s := mustOpenInternal(t, path, opts)
+	runID, err := s.BeginRun(t.Context(), RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := s.NewImporter(t.Context(), runID, crashManifest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, runID, imp
+}

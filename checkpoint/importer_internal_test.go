@@ -10,15 +10,7 @@ import (
 // A transaction that fails part-way leaves nothing of itself: the buffers
 // written into it before and its own earlier chunks are rolled back with it.
 func TestFailedTransactionWritesNothing(t *testing.T) {
-	s := mustOpenInternal(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 10 * chunkRows})
-	runID, err := s.BeginRun(t.Context(), RunInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp, err := s.NewImporter(t.Context(), runID, crashManifest())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, imp := crashImporter(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 10 * chunkRows})
 	fill := func(from, to int) *pending {
 		p := &pending{}
 		for i := from; i < to; i++ {
@@ -46,7 +38,7 @@ func TestFailedTransactionWritesNothing(t *testing.T) {
 	// The Importer reports the failure on the next call and stops.
 	imp.buf = fill(2*chunkRows, 5*chunkRows)
 	imp.startWrite(t.Context(), false)
-	err = imp.Add(t.Context(), crashRequest(9999))
+	err := imp.Add(t.Context(), crashRequest(9999))
 	if err == nil {
 		_, err = imp.Finish(t.Context(), 1)
 	}
@@ -75,15 +67,7 @@ func TestFailedTransactionWritesNothing(t *testing.T) {
 // once while only importBuffer rows are held in memory, and Close rolls
 // back the rows written but not committed.
 func TestTransactionSpansBuffers(t *testing.T) {
-	s := mustOpenInternal(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 30, importBuffer: 10})
-	runID, err := s.BeginRun(t.Context(), RunInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp, err := s.NewImporter(t.Context(), runID, crashManifest())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, runID, imp := crashImporter(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 30, importBuffer: 10})
 	for i := range 45 {
 		if err := imp.Add(t.Context(), crashRequest(i)); err != nil {
 			t.Fatal(err)
@@ -107,7 +91,7 @@ func TestTransactionSpansBuffers(t *testing.T) {
 	}
 
 	// Importing again finishes the job: the first 30 unchanged.
-	imp, err = s.NewImporter(t.Context(), runID, crashManifest())
+	imp, err := s.NewImporter(t.Context(), runID, crashManifest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,15 +110,7 @@ func TestTransactionSpansBuffers(t *testing.T) {
 }
 
 func TestCloseWaitsForTheBatchInFlight(t *testing.T) {
-	s := mustOpenInternal(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 50})
-	runID, err := s.BeginRun(t.Context(), RunInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp, err := s.NewImporter(t.Context(), runID, crashManifest())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, imp := crashImporter(t, filepath.Join(t.TempDir(), "ledger.db"), Options{ImportBatch: 50})
 	for i := range 70 { // one batch of 50 in flight, 20 queued
 		if err := imp.Add(t.Context(), crashRequest(i)); err != nil {
 			t.Fatal(err)

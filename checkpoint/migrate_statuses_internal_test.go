@@ -18,14 +18,7 @@ import (
 // (no completion time) as they were.
 func TestMigration0003MakesTheHiddenStatusExplicit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := sql.Open("sqlite", dsn(path, writerParams))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	log := slog.New(slog.DiscardHandler)
-	now := func() time.Time { return time.Unix(1, 0) }
+	db, log, now := rawLedger(t, path)
 	old := fstest.MapFS{}
 	for _, name := range []string{"0001_ledger.sql", "0002_run_state.sql"} {
 		old["migrations/"+name] = &fstest.MapFile{Data: mustReadMigration(t, name)}
@@ -72,14 +65,7 @@ func TestMigration0003MakesTheHiddenStatusExplicit(t *testing.T) {
 // foreign keys are enforced again afterwards.
 func TestMigration0009KeepsEverything(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := sql.Open("sqlite", dsn(file, writerParams))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	log := slog.New(slog.DiscardHandler)
-	now := func() time.Time { return time.Unix(1, 0) }
+	db, log, now := rawLedger(t, file)
 	old := fstest.MapFS{}
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
@@ -144,4 +130,18 @@ func TestMigration0009KeepsEverything(t *testing.T) {
 	if _, err := db.ExecContext(t.Context(), `UPDATE requests SET email = '' WHERE req_id = 8`); err == nil {
 		t.Error("a request that is not purged lost its email and user id")
 	}
+}
+
+// rawLedger opens path as the writer does, without migrating it, for a
+// test that applies migrations itself; with a silent logger and a fixed
+// clock.
+func rawLedger(t *testing.T, path string) (*sql.DB, *slog.Logger, func() time.Time) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn(path, writerParams))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	return db, slog.New(slog.DiscardHandler), func() time.Time { return time.Unix(1, 0) }
 }

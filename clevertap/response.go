@@ -99,6 +99,12 @@ func decodeSuccess(cl *call, status int, h http.Header, body []byte, out envelop
 		}
 		env = &bare
 	}
+	return verdict(cl, status, h, env)
+}
+
+// verdict is what a decoded 2xx body's status says: nil for success, a
+// refusal for fail, and a server error for anything else.
+func verdict(cl *call, status int, h http.Header, env *envelope) error {
 	switch env.Status {
 	case "success":
 		return nil
@@ -129,13 +135,7 @@ func decodeStream(cl *call, status int, h http.Header, body io.Reader, out strea
 	if err != nil {
 		return &APIError{Op: cl.op, HTTPStatus: status, Message: "malformed response: " + err.Error(), kind: ErrServer}
 	}
-	switch env.Status {
-	case "success":
-		return nil
-	case "fail":
-		return refusal(cl, facts{status: status, fail: true, json: true, everJSON: true}, env, h)
-	}
-	return &APIError{Op: cl.op, HTTPStatus: status, Message: "unexpected status " + strconv.Quote(clip(string(env.Status), 40)), kind: ErrServer}
+	return verdict(cl, status, h, env)
 }
 
 // isSyntax reports whether err is a JSON decoding error rather than a
