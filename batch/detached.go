@@ -12,11 +12,13 @@ import (
 // detached; the context's values are kept.
 type detachedStore struct{ s Store }
 
-func (d detachedStore) OpenWork(ctx context.Context, after WorkCursor, limit int) ([]Work, WorkCursor, error) {
-	return d.s.OpenWork(ctx, after, limit)
+func (d detachedStore) OpenWork(ctx context.Context, kind RequestType, after WorkCursor, limit int) ([]Work, WorkCursor, error) {
+	return d.s.OpenWork(ctx, kind, after, limit)
 }
 
-func (d detachedStore) CountOpen(ctx context.Context) (int, error) { return d.s.CountOpen(ctx) }
+func (d detachedStore) CountOpen(ctx context.Context, kind RequestType) (int, error) {
+	return d.s.CountOpen(ctx, kind)
+}
 
 func (d detachedStore) SaveProfiles(ctx context.Context, runID, requestID string, profiles []FoundProfile) error {
 	return d.s.SaveProfiles(context.WithoutCancel(ctx), runID, requestID, profiles)

@@ -135,7 +135,11 @@ type wire struct {
 	deleteCalls []deleteCall
 	lookups     []string                 // raw queries of profile lookups, in order
 	served      map[string]time.Duration // time spent serving each group's requests
+	spans       map[string][]span        // when each group's requests were served
 }
+
+// span is when one request was being served.
+type span struct{ start, end time.Time }
 
 func (w *wire) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/1/") {
@@ -168,11 +172,15 @@ func (w *wire) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	c := &capture{ResponseWriter: rw}
 	start := time.Now()
 	w.next.ServeHTTP(c, r)
+	end := time.Now()
 	w.mu.Lock()
 	if w.served == nil {
 		w.served = map[string]time.Duration{}
+		w.spans = map[string][]span{}
 	}
-	w.served[groupOf(r.URL.Path)] += time.Since(start)
+	g := groupOf(r.URL.Path)
+	w.served[g] += end.Sub(start)
+	w.spans[g] = append(w.spans[g], span{start, end})
 	w.mu.Unlock()
 	ok := c.status == http.StatusOK && bytes.Contains(c.body.Bytes(), []byte(`"success"`))
 	switch {
@@ -213,6 +221,14 @@ func (w *wire) servedFor(group string) time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.served[group]
+}
+
+// spansOf returns when group's requests were served, in the order they
+// ended.
+func (w *wire) spansOf(group string) []span {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.spans[group])
 }
 
 func (w *wire) setOnRequest(f func(n int64)) { w.onRequest.Store(&f) }

@@ -51,6 +51,8 @@ type Runner struct {
 
 	deleter  *deleter
 	verifier *verifier
+
+	page int // open requests read from the ledger at once, per type (workPage)
 }
 
 // NewRunner validates cfg and returns a Runner working with d.
@@ -66,7 +68,7 @@ func NewRunner(cfg Config, d Deps) (*Runner, error) {
 		cfg: cfg, runID: d.RunID, store: detachedStore{d.Store}, api: d.API, now: d.Now,
 		log: d.Logger, prog: d.Progress, res: resolver{api: d.API, now: d.Now},
 		gate: &matchGate{open: cfg.ExpectNoMatches, account: d.Account}, zone: newZoneCheck(cfg.Location),
-		filter: newFilterState(), parked: map[string][]*parkedNeed{},
+		filter: newFilterState(), parked: map[string][]*parkedNeed{}, page: workPage,
 	}
 	return r, nil
 }
@@ -76,12 +78,16 @@ func NewRunner(cfg Config, d Deps) (*Runner, error) {
 // error wrapping ErrFatal when it had to stop, or the context's error when
 // it was interrupted. State already committed stays committed either way.
 func (r *Runner) Run(ctx context.Context) error {
-	open, err := r.store.CountOpen(ctx)
+	open, err := r.store.CountOpen(ctx, "")
 	if err != nil {
 		return fatal("counting open requests in the ledger: %w", err)
 	}
+	deletions, err := r.store.CountOpen(ctx, Deletion)
+	if err != nil {
+		return fatal("counting open deletions in the ledger: %w", err)
+	}
 	r.prog.Total.Store(int64(open))
-	r.log.Info("run started", "open_requests", open)
+	r.log.Info("run started", "open_requests", open, "open_deletions", deletions)
 
 	g, gctx := errgroup.WithContext(ctx)
 	r.verifier = r.newVerifier()
@@ -90,7 +96,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	g.Go(func() error { return r.verifier.loop(gctx) })
 	g.Go(func() error {
 		defer r.deleter.close()
-		if err := r.work(gctx); err != nil {
+		if err := r.work(gctx, open-deletions, deletions); err != nil {
 			return err
 		}
 		// Every subject was looked up and fewer than noMatchLimit were
@@ -118,8 +124,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	return err
 }
 
-// workPage is how many open requests a run reads from the ledger at once:
-// with the workers' requests, what the run holds of the ledger.
+// workPage is how many open requests of one type a run reads from the
+// ledger at once: with the workers' requests, what the run holds of the
+// ledger.
 const workPage = 500
 
 // maxParked bounds the access subjects waiting for shared scans: once that
@@ -130,19 +137,28 @@ const workPage = 500
 const maxParked = 2000
 
 // work fans the open requests out to bounded workers, like errgroup's md5all
-// example: a producer reads the ledger a page at a time and feeds a
-// channel, workers range over it, and only run-fatal errors are returned.
-func (r *Runner) work(ctx context.Context) error {
-	// Once every deletion has been handed to the deleter, what it holds
-	// need not wait for the access work to end.
+// example: a producer reads the ledger and feeds a channel, workers range
+// over it, and only run-fatal errors are returned.
+//
+// Access requests load the events group and deletions the profile group
+// (each also makes a lookup or two), and the groups' calls run side by
+// side. A run that took its requests in the ledger's order would, when a
+// manifest of one type was loaded before another's, keep one group busy
+// while the other idles, and then the other way round. So the producer
+// reads one stream of pages per type (each by due date, the oldest first)
+// and merges them in proportion to the open requests of each type: both
+// kinds end together and neither group waits for the other kind's turn.
+// Once every deletion has been handed to the batcher, what it holds is
+// sent at once: nothing else can join it.
+func (r *Runner) work(ctx context.Context, access, deletions int) error {
 	var (
-		deletions atomic.Int64
-		produced  atomic.Bool
-		inflight  sync.WaitGroup
+		planning atomic.Int64 // deletions handed to workers, not yet to the batcher
+		lastDel  atomic.Bool  // the deletion stream has ended
+		inflight sync.WaitGroup
 	)
 	toDelete := func(w Work) bool { return w.Type == Deletion && w.Status != StatusDeleteSubmitted }
 	handed := func() {
-		if deletions.Add(-1) == 0 && produced.Load() {
+		if planning.Add(-1) == 0 && lastDel.Load() {
 			r.deleter.noMore()
 		}
 	}
@@ -150,40 +166,43 @@ func (r *Runner) work(ctx context.Context) error {
 	items := make(chan Work)
 	g.Go(func() error {
 		defer close(items)
-		var after WorkCursor
+		acc := &workStream{read: r.store.OpenWork, kind: Access, total: access, page: r.page}
+		del := &workStream{read: r.store.OpenWork, kind: Deletion, total: deletions, page: r.page}
+		// beforePage runs before each further page of access requests: the
+		// subjects parked by the pages so far are served first once there
+		// are many of them.
+		acc.beforePage = func(ctx context.Context) error {
+			if r.parkedJobs() < maxParked {
+				return nil
+			}
+			inflight.Wait()
+			return r.sharedScans(ctx)
+		}
 		for {
-			page, next, err := r.store.OpenWork(ctx, after, workPage)
+			w, ok, err := nextWork(ctx, acc, del)
 			if err != nil {
-				return fatal("reading open requests from the ledger: %w", err)
+				return err
 			}
-			for _, w := range interleave(page) {
-				if toDelete(w) {
-					deletions.Add(1)
-				}
-				inflight.Add(1)
-				select {
-				case items <- w:
-				case <-ctx.Done():
-					inflight.Done()
-					return ctx.Err()
+			if ok && toDelete(w) {
+				planning.Add(1)
+			}
+			if del.ended() && !lastDel.Load() {
+				lastDel.Store(true)
+				if planning.Load() == 0 {
+					r.deleter.noMore()
 				}
 			}
-			if r.parkedJobs() >= maxParked {
-				inflight.Wait()
-				if err := r.sharedScans(ctx); err != nil {
-					return err
-				}
+			if !ok {
+				return nil
 			}
-			if len(page) < workPage {
-				break
+			inflight.Add(1)
+			select {
+			case items <- w:
+			case <-ctx.Done():
+				inflight.Done()
+				return ctx.Err()
 			}
-			after = next
 		}
-		produced.Store(true)
-		if deletions.Load() == 0 {
-			r.deleter.noMore()
-		}
-		return nil
 	})
 	for range r.cfg.Workers {
 		g.Go(func() error {
@@ -203,6 +222,81 @@ func (r *Runner) work(ctx context.Context) error {
 	return g.Wait()
 }
 
+// nextWork returns the next request to work on from the two streams: from
+// the one further behind its share of the run (the other once one is
+// over); ok is false when both are over. Within a stream the ledger's
+// order holds.
+func nextWork(ctx context.Context, acc, del *workStream) (w Work, ok bool, err error) {
+	hasAcc, err := acc.more(ctx)
+	if err != nil {
+		return Work{}, false, err
+	}
+	hasDel, err := del.more(ctx)
+	if err != nil {
+		return Work{}, false, err
+	}
+	s := acc
+	switch {
+	case !hasAcc && !hasDel:
+		return Work{}, false, nil
+	case !hasAcc:
+		s = del
+	case hasDel && acc.taken*max(del.total, 1) > del.taken*max(acc.total, 1):
+		s = del
+	}
+	return s.take(), true, nil
+}
+
+// workStream reads the open requests of one type from the ledger a page at
+// a time.
+type workStream struct {
+	read  func(ctx context.Context, kind RequestType, after WorkCursor, limit int) ([]Work, WorkCursor, error) // Store.OpenWork
+	kind  RequestType
+	total int // open requests of the kind when the run started
+	page  int // requests per page
+
+	// beforePage, when set, runs before every page but the first.
+	beforePage func(ctx context.Context) error
+
+	buf   []Work
+	after WorkCursor
+	reads int  // pages read
+	last  bool // the page in buf was the last
+	taken int
+}
+
+// more reports whether the stream has another request, reading a page when
+// it needs one.
+func (s *workStream) more(ctx context.Context) (bool, error) {
+	if len(s.buf) > 0 || s.last {
+		return len(s.buf) > 0, nil
+	}
+	if s.reads > 0 && s.beforePage != nil {
+		if err := s.beforePage(ctx); err != nil {
+			return false, err
+		}
+	}
+	page, next, err := s.read(ctx, s.kind, s.after, s.page)
+	if err != nil {
+		return false, fatal("reading open %s requests from the ledger: %w", s.kind, err)
+	}
+	s.reads++
+	s.buf, s.after, s.last = page, next, len(page) < s.page
+	return len(s.buf) > 0, nil
+}
+
+// take returns the next request; more must have said there is one.
+func (s *workStream) take() Work {
+	w := s.buf[0]
+	s.buf[0] = Work{} // the page's array lives on: let go of what the worker holds
+	s.buf = s.buf[1:]
+	s.taken++
+	return w
+}
+
+// ended reports whether every request of the stream has been taken.
+func (s *workStream) ended() bool { return s.last && len(s.buf) == 0 }
+
 // parkedJobs counts the access subjects waiting for shared scans.
 func (r *Runner) parkedJobs() int {
 	r.mu.Lock()
@@ -214,38 +308,6 @@ func (r *Runner) parkedJobs() int {
 		}
 	}
 	return len(seen)
-}
-
-// interleave orders work for the API groups: access requests load the
-// events group, deletions the profile group, so spreading each kind evenly
-// through the run keeps both busy, where request-ID order (often one
-// manifest per type) would use one group after the other. Deletions only
-// waiting for verification cost a worker nothing and go first. Each kind
-// keeps its own order.
-func interleave(work []Work) []Work {
-	var verify, access, other []Work
-	for _, w := range work {
-		switch {
-		case w.Type == Deletion && w.Status == StatusDeleteSubmitted:
-			verify = append(verify, w)
-		case w.Type == Access:
-			access = append(access, w)
-		default:
-			other = append(other, w)
-		}
-	}
-	out := append(make([]Work, 0, len(work)), verify...)
-	for i, j := 0, 0; i < len(access) || j < len(other); {
-		// Take from the kind further behind its share of the run.
-		if j == len(other) || (i < len(access) && i*len(other) <= j*len(access)) {
-			out = append(out, access[i])
-			i++
-		} else {
-			out = append(out, other[j])
-			j++
-		}
-	}
-	return out
 }
 
 // one carries out one request as far as it can go now.

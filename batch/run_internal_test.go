@@ -1,42 +1,84 @@
 package batch
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/ctdsr/ctdsr/clevertap"
 )
 
-func TestInterleave(t *testing.T) {
-	w := func(id string, typ RequestType, st Status) Work {
-		return Work{Request: Request{ID: id, Type: typ}, Status: st}
+// TestWorkStreams: the run reads a stream of pages per request type and
+// takes from the one further behind its share of the run, so deletions
+// loaded after every access request are worked from the start; each
+// stream keeps the ledger's order, the counts only steer, and the pages of
+// access requests after the first wait for beforePage.
+func TestWorkStreams(t *testing.T) {
+	ledger := func(spec string) []Work {
+		var out []Work
+		for i, id := range strings.Fields(spec) {
+			typ := Access
+			if id[0] == 'd' {
+				typ = Deletion
+			}
+			out = append(out, Work{Request: Request{ID: id, Type: typ}, Seq: int64(i + 1)})
+		}
+		return out
 	}
 	for _, tc := range []struct {
-		name string
-		in   []Work
-		want string
+		name       string
+		ledger     string
+		nAcc, nDel int // the counts the streams are given
+		page       int
+		want       string
 	}{
-		{"empty", nil, ""},
-		{"one kind keeps its order", []Work{w("a1", Access, StatusPending), w("a2", Access, StatusPending)}, "a1 a2"},
-		{"even", []Work{
-			w("a1", Access, StatusPending), w("a2", Access, StatusPending),
-			w("d1", Deletion, StatusPending), w("d2", Deletion, StatusPending),
-		}, "a1 d1 a2 d2"},
-		{"in proportion", []Work{
-			w("a1", Access, StatusPending), w("a2", Access, StatusPending), w("a3", Access, StatusPending), w("a4", Access, StatusPending),
-			w("d1", Deletion, StatusPending), w("d2", Deletion, StatusPending),
-		}, "a1 d1 a2 a3 d2 a4"},
-		{"verifications first", []Work{
-			w("a1", Access, StatusPending), w("d1", Deletion, StatusPending), w("v1", Deletion, StatusDeleteSubmitted),
-		}, "v1 a1 d1"},
+		{"empty", "", 0, 0, 2, ""},
+		{"one kind keeps its order", "a1 a2 a3", 3, 0, 2, "a1 a2 a3"},
+		{"even, one manifest per type", "a1 a2 a3 d1 d2 d3", 3, 3, 2, "a1 d1 a2 d2 a3 d3"},
+		{"in proportion, across pages", "a1 a2 a3 a4 a5 a6 d1 d2 d3", 6, 3, 2, "a1 d1 a2 a3 d2 a4 a5 d3 a6"},
+		{"deletions loaded first", "d1 d2 d3 d4 a1 a2", 2, 4, 1, "a1 d1 d2 a2 d3 d4"},
+		{"counts that are off only steer", "a1 a2 d1 d2 d3", 2, 0, 2, "a1 d1 a2 d2 d3"},
+		{"the ledger's order within a type", "d2 a9 d1 a3", 2, 2, 10, "a9 d2 a3 d1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var ids []string
-			for _, x := range interleave(tc.in) {
-				ids = append(ids, x.ID)
+			all := ledger(tc.ledger)
+			var reads []string
+			read := func(_ context.Context, kind RequestType, after WorkCursor, limit int) ([]Work, WorkCursor, error) {
+				reads = append(reads, string(kind))
+				var page []Work
+				for _, w := range all {
+					if w.Type == kind && after.Before(w) && len(page) < limit {
+						page = append(page, w)
+					}
+				}
+				if len(page) == 0 {
+					return nil, after, nil
+				}
+				return page, CursorOf(page[len(page)-1]), nil
 			}
-			if got := strings.Join(ids, " "); got != tc.want {
-				t.Errorf("interleave: got %q, want %q", got, tc.want)
+			var before int
+			acc := &workStream{read: read, kind: Access, total: tc.nAcc, page: tc.page,
+				beforePage: func(context.Context) error { before++; return nil }}
+			del := &workStream{read: read, kind: Deletion, total: tc.nDel, page: tc.page}
+			var got []string
+			for {
+				w, ok, err := nextWork(t.Context(), acc, del)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				got = append(got, w.ID)
+			}
+			if s := strings.Join(got, " "); s != tc.want {
+				t.Errorf("work taken in the order %q, want %q", s, tc.want)
+			}
+			if !acc.ended() || !del.ended() {
+				t.Errorf("streams not ended after the last request")
+			}
+			if before != acc.reads-1 {
+				t.Errorf("beforePage ran %d times for %d pages of access requests; want before every page but the first", before, acc.reads)
 			}
 		})
 	}

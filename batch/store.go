@@ -11,15 +11,18 @@ import (
 // Every method that takes a runID also records that the run touched the
 // request, so the run's reports include it.
 type Store interface {
-	// OpenWork returns up to limit open requests after cursor, with what
-	// earlier runs found for them, in the order a run works them: by due
-	// date, the oldest first (no due date last), then by Work.Seq, about
-	// the order they were loaded; and the cursor of the last one. A run
-	// reads the ledger a page at a time.
-	OpenWork(ctx context.Context, after WorkCursor, limit int) ([]Work, WorkCursor, error)
+	// OpenWork returns up to limit open requests of type kind (of every
+	// type when kind is "") after cursor, with what earlier runs found for
+	// them, in the order a run works them: by due date, the oldest first
+	// (no due date last), then by Work.Seq, about the order they were
+	// loaded; and the cursor of the last one. A run reads the ledger a page
+	// at a time, one stream of pages per type, so that it can keep both
+	// kinds of work going whatever order they were loaded in.
+	OpenWork(ctx context.Context, kind RequestType, after WorkCursor, limit int) ([]Work, WorkCursor, error)
 
-	// CountOpen counts the open requests.
-	CountOpen(ctx context.Context) (int, error)
+	// CountOpen counts the open requests of type kind, or of every type
+	// when kind is "".
+	CountOpen(ctx context.Context, kind RequestType) (int, error)
 
 	// SaveProfiles replaces the access bundle's profiles of a request.
 	SaveProfiles(ctx context.Context, runID, requestID string, profiles []FoundProfile) error

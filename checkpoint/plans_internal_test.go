@@ -28,6 +28,10 @@ func TestQueriesSeekTheirIndexes(t *testing.T) {
 			ORDER BY coalesce(r.due_at, ` + noDue + `), r.req_id LIMIT ?3`, []any{1, 2, 500},
 			[]string{"SEARCH requests USING COVERING INDEX requests_open (<expr>=? AND req_id>?)",
 				"SEARCH requests USING COVERING INDEX requests_open (<expr>>?)"}},
+		{"open work page of one type", openWorkPageOf + selectRequest + ` WHERE r.req_id IN page
+			ORDER BY coalesce(r.due_at, ` + noDue + `), r.req_id LIMIT ?3`, []any{1, 2, 500, "deletion"},
+			[]string{"SEARCH requests USING INDEX requests_open (<expr>=? AND req_id>?)",
+				"SEARCH requests USING INDEX requests_open (<expr>>?)"}},
 		{"report selection", with + `SELECT count(*) FROM requests r WHERE ` + member, args,
 			[]string{"COVERING INDEX requests_open", "requests_completed (completed_at>?)", "requests_last_run (last_run_id=?)"}},
 		{"purge", `SELECT request_id FROM requests

@@ -89,7 +89,7 @@ func TestOpenWorkPagesWhileWriting(t *testing.T) {
 	done := 0
 	var after batch.WorkCursor
 	for {
-		page, next, err := st.OpenWork(t.Context(), after, 500)
+		page, next, err := st.OpenWork(t.Context(), "", after, 500)
 		if err != nil {
 			t.Fatal(err)
 		}

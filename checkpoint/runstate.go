@@ -35,12 +35,27 @@ const openWorkPage = `WITH page(req_id) AS (
 		ORDER BY coalesce(due_at, ` + noDue + `), req_id LIMIT ?3))
 `
 
-// OpenWork returns up to limit open requests after the cursor, by due
-// date (none last) then load order (req_id), through the partial index of open
-// requests (requests_open), with the event names earlier runs exported and
-// the deletion plan and verification progress they recorded. The run reads
-// the ledger a page at a time, so its memory does not grow with it.
-func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int) ([]batch.Work, batch.WorkCursor, error) {
+// openWorkPageOf is openWorkPage for the requests of one type (?4). It
+// walks the same index, reading each entry's row for its type: a stream
+// of one type skips the other type's requests once over the whole run, as
+// its cursor only moves forward.
+const openWorkPageOf = `WITH page(req_id) AS (
+	SELECT * FROM (SELECT req_id FROM requests
+		WHERE completed_at IS NULL AND coalesce(due_at, ` + noDue + `) = ?1 AND req_id > ?2 AND request_type = ?4
+		ORDER BY req_id LIMIT ?3)
+	UNION ALL
+	SELECT * FROM (SELECT req_id FROM requests
+		WHERE completed_at IS NULL AND coalesce(due_at, ` + noDue + `) > ?1 AND request_type = ?4
+		ORDER BY coalesce(due_at, ` + noDue + `), req_id LIMIT ?3))
+`
+
+// OpenWork returns up to limit open requests of type kind (every type when
+// kind is "") after the cursor, by due date (none last) then load order
+// (req_id), through the partial index of open requests (requests_open),
+// with the event names earlier runs exported and the deletion plan and
+// verification progress they recorded. The run reads the ledger a page at
+// a time, so its memory does not grow with it.
+func (s *Store) OpenWork(ctx context.Context, kind batch.RequestType, after batch.WorkCursor, limit int) ([]batch.Work, batch.WorkCursor, error) {
 	due := int64(math.MinInt64)
 	switch {
 	case after.Past:
@@ -48,8 +63,12 @@ func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int)
 	case !after.DueAt.IsZero():
 		due = dbTime(after.DueAt)
 	}
-	rows, err := s.rdb.QueryContext(ctx, openWorkPage+selectRequest+` WHERE r.req_id IN page
-		ORDER BY coalesce(r.due_at, `+noDue+`), r.req_id LIMIT ?3`, due, after.Seq, limit)
+	page, args := openWorkPage, []any{due, after.Seq, limit}
+	if kind != "" {
+		page, args = openWorkPageOf, append(args, string(kind))
+	}
+	rows, err := s.rdb.QueryContext(ctx, page+selectRequest+` WHERE r.req_id IN page
+		ORDER BY coalesce(r.due_at, `+noDue+`), r.req_id LIMIT ?3`, args...)
 	if err != nil {
 		return nil, after, fmt.Errorf("read open requests: %w", err)
 	}
@@ -88,10 +107,15 @@ func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int)
 	return work, batch.CursorOf(work[len(work)-1]), nil
 }
 
-// CountOpen counts the open requests.
-func (s *Store) CountOpen(ctx context.Context) (int, error) {
+// CountOpen counts the open requests of type kind, or of every type when
+// kind is "" (from requests_open alone; a type reads each open row).
+func (s *Store) CountOpen(ctx context.Context, kind batch.RequestType) (int, error) {
+	q, args := "SELECT count(*) FROM requests WHERE completed_at IS NULL", []any(nil)
+	if kind != "" {
+		q, args = q+" AND request_type = ?", []any{string(kind)}
+	}
 	var n int
-	if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM requests WHERE completed_at IS NULL").Scan(&n); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count open requests: %w", err)
 	}
 	return n, nil

@@ -75,7 +75,7 @@ func must(tb testing.TB, what string, err error) {
 // mustOpenWork returns OpenWork's requests.
 func mustOpenWork(tb testing.TB, st *checkpoint.Store) []batch.Work {
 	tb.Helper()
-	work, _, err := st.OpenWork(tb.Context(), batch.WorkCursor{}, 1_000_000)
+	work, _, err := st.OpenWork(tb.Context(), "", batch.WorkCursor{}, 1_000_000)
 	if err != nil {
 		tb.Fatalf("OpenWork: %v", err)
 	}

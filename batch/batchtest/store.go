@@ -162,10 +162,11 @@ func setStatus(rec *Record, st batch.Status, detail string, at time.Time) {
 	}
 }
 
-// OpenWork returns up to limit requests not in a terminal status (an
-// accepted delete is not terminal: it still needs verifying) after the
-// cursor, by due date (none last), then request id.
-func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int) ([]batch.Work, batch.WorkCursor, error) {
+// OpenWork returns up to limit requests of type kind (every type when kind
+// is "") not in a terminal status (an accepted delete is not terminal: it
+// still needs verifying) after the cursor, by due date (none last), then
+// request id.
+func (s *Store) OpenWork(ctx context.Context, kind batch.RequestType, after batch.WorkCursor, limit int) ([]batch.Work, batch.WorkCursor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.begin(ctx, "OpenWork", ""); err != nil {
@@ -173,7 +174,7 @@ func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int)
 	}
 	var all []batch.Work
 	for _, rec := range s.reqs {
-		if rec.Status.Terminal() {
+		if rec.Status.Terminal() || (kind != "" && rec.Request.Type != kind) {
 			continue
 		}
 		w := batch.Work{Request: rec.Request, Seq: rec.Seq, Status: rec.Status, Attempts: rec.Attempts,
@@ -211,8 +212,9 @@ func (s *Store) OpenWork(ctx context.Context, after batch.WorkCursor, limit int)
 	return all, batch.CursorOf(all[len(all)-1]), nil
 }
 
-// CountOpen counts the requests not in a terminal status.
-func (s *Store) CountOpen(ctx context.Context) (int, error) {
+// CountOpen counts the requests of type kind (every type when kind is "")
+// not in a terminal status.
+func (s *Store) CountOpen(ctx context.Context, kind batch.RequestType) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.begin(ctx, "CountOpen", ""); err != nil {
@@ -220,7 +222,7 @@ func (s *Store) CountOpen(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, rec := range s.reqs {
-		if !rec.Status.Terminal() {
+		if !rec.Status.Terminal() && (kind == "" || rec.Request.Type == kind) {
 			n++
 		}
 	}

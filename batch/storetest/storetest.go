@@ -104,7 +104,7 @@ func openWork(t *testing.T, s batch.Store) []batch.Work {
 	var all []batch.Work
 	var after batch.WorkCursor
 	for {
-		page, next, err := s.OpenWork(t.Context(), after, 2)
+		page, next, err := s.OpenWork(t.Context(), "", after, 2)
 		if err != nil {
 			t.Fatalf("OpenWork: %v", err)
 		}
@@ -163,8 +163,28 @@ func checkSeqs(t *testing.T, work []batch.Work) {
 	}
 }
 
+// readPages reads every open request of type kind in pages of size.
+func readPages(t *testing.T, s batch.Store, kind batch.RequestType, size int) []batch.Work {
+	t.Helper()
+	var got []batch.Work
+	var after batch.WorkCursor
+	for range 20 {
+		page, next, err := s.OpenWork(t.Context(), kind, after, size)
+		if err != nil {
+			t.Fatalf("OpenWork(%q): %v", kind, err)
+		}
+		got = append(got, page...)
+		if len(page) < size {
+			break
+		}
+		after = next
+	}
+	return got
+}
+
 // testOpenWorkPages: the oldest due date first, no due date last, by Seq
-// within a date; every page size gives the same order; CountOpen agrees.
+// within a date; every page size gives the same order; the pages of one
+// type hold that type's requests in the same order; CountOpen agrees.
 func testOpenWorkPages(t *testing.T, h Harness) {
 	due := func(r batch.Request, d time.Duration) batch.Request {
 		r.DueAt = T0.Add(d)
@@ -180,19 +200,7 @@ func testOpenWorkPages(t *testing.T, h Harness) {
 	groups := [][]string{{"R0", "R2", "R4"}, {"R1"}, {"R5"}, {"N0", "N1"}}
 	var first []string
 	for _, size := range []int{100, 1, 2, 3, 7} {
-		var got []batch.Work
-		var after batch.WorkCursor
-		for range 20 {
-			page, next, err := s.OpenWork(t.Context(), after, size)
-			if err != nil {
-				t.Fatalf("OpenWork: %v", err)
-			}
-			got = append(got, page...)
-			if len(page) < size {
-				break
-			}
-			after = next
-		}
+		got := readPages(t, s, "", size)
 		if first == nil {
 			first = ids(got)
 			rest := got
@@ -208,9 +216,30 @@ func testOpenWorkPages(t *testing.T, h Harness) {
 			t.Errorf("OpenWork in pages of %d: %v, want %v as in one page", size, ids(got), first)
 		}
 	}
+	for _, kind := range []batch.RequestType{batch.Access, batch.Deletion} {
+		var want []string // the order of every type, this type's requests only
+		for _, id := range first {
+			if (kind == batch.Deletion) == (id == "R2" || id == "N0") {
+				want = append(want, id)
+			}
+		}
+		for _, size := range []int{100, 1, 2, 3} {
+			got := readPages(t, s, kind, size)
+			for _, w := range got {
+				if w.Type != kind {
+					t.Errorf("OpenWork(%q) returned %s, a %s request", kind, w.ID, w.Type)
+				}
+			}
+			if !slices.Equal(ids(got), want) {
+				t.Errorf("OpenWork(%q) in pages of %d: %v, want %v", kind, size, ids(got), want)
+			}
+		}
+	}
 	must(t, "SetStatus", s.SetStatus(t.Context(), run, "R4", batch.StatusDone, "", T0))
-	if n, err := s.CountOpen(t.Context()); err != nil || n != 6 {
-		t.Errorf("CountOpen = %d, %v; want 6", n, err)
+	for kind, want := range map[batch.RequestType]int{"": 6, batch.Access: 4, batch.Deletion: 2} {
+		if n, err := s.CountOpen(t.Context(), kind); err != nil || n != want {
+			t.Errorf("CountOpen(%q) = %d, %v; want %d", kind, n, err, want)
+		}
 	}
 }
 
