@@ -1,10 +1,15 @@
 package manifest
 
 import (
+	"archive/zip"
+	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -59,6 +64,12 @@ func TestReadUnreadable(t *testing.T) {
 		{gen("encrypted.xlsx", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 504)...)),
 			ErrUnsupported, 0, "password-protected"},
 		{gen("zip.xlsx", []byte("PK\x03\x04 not really a zip")), ErrMalformed, 0, "malformed file"},
+		{gen("huge-part.xlsx", declareSize(t, book, "xl/_rels/workbook.xml.rels", 0, 3841917567)), ErrMalformed, 0,
+			"xl/_rels/workbook.xml.rels claims 3841917567 bytes unpacked"},
+		{gen("huge-sheet.xlsx", declareSize(t, book, "xl/worksheets/sheet1.xml", 0, 3<<30)), ErrMalformed, 0,
+			"xl/worksheets/sheet1.xml claims 3221225472 bytes unpacked"},
+		{gen("big-styles.xlsx", declareSize(t, book, "xl/styles.xml", 300<<10, 300<<20)), ErrMalformed, 0,
+			"xl/styles.xml claims 314572800 bytes unpacked; with the parts before it, more than the 256 MiB"},
 		{gen("text.parquet", []byte("id,type,email\n")), ErrUnsupported, 0, "not a Parquet file"},
 		{gen("truncated.parquet", pqBytes[:len(pqBytes)-20]), ErrMalformed, 0, "malformed file"},
 		{gen("magic-only.parquet", []byte("PAR1PAR1")), ErrMalformed, 0, "malformed file"},
@@ -83,6 +94,99 @@ func TestReadUnreadable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeclaredSizesAreNotAllocated: a file whose zip directory or Parquet
+// page headers declare gigabytes is refused without allocating them (which
+// excelize and parquet-go do before reading a part or page), however often it
+// is read. The files are workbooks with one size rewritten, and the inputs
+// the fuzz targets found (testdata/fuzz), which took a fuzz worker more than
+// the 10 s it may spend on one input once its heap had grown.
+func TestDeclaredSizesAreNotAllocated(t *testing.T) {
+	dir := t.TempDir()
+	book := mustReadFile(t, mustWriteXLSX(t, filepath.Join(dir, "book.xlsx"), requestsWorkbook(false)))
+	files := map[string][]byte{
+		"rels.xlsx":         declareSize(t, book, "xl/_rels/workbook.xml.rels", 0, 3<<30),
+		"styles.xlsx":       declareSize(t, book, "xl/styles.xml", 0, 3<<30),
+		"sheet.xlsx":        declareSize(t, book, "xl/worksheets/sheet1.xml", 0, 3<<30), // read into memory when unpacking it fails
+		"strings.xlsx":      declareSize(t, book, "xl/sharedStrings.xml", 0, 3<<30),
+		"styles-300MB.xlsx": declareSize(t, book, "xl/styles.xml", 300<<10, 300<<20), // deflate could, but not into memory
+	}
+	seeds, _ := filepath.Glob("testdata/fuzz/FuzzRead*/*")
+	for _, seed := range seeds {
+		lines := strings.Split(string(mustReadFile(t, seed)), "\n")
+		data, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", seed, err)
+		}
+		ext := map[string]string{"FuzzReadParquet": ".parquet", "FuzzReadXLSX": ".xlsx", "FuzzReadCSV": ".csv"}[filepath.Base(filepath.Dir(seed))]
+		files[filepath.Base(seed)+ext] = []byte(data)
+	}
+	for name, data := range files {
+		path := writeFile(t, filepath.Join(dir, name), data)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var err error
+		for range 3 {
+			_, _, err = readAll(t, path, Options{})
+		}
+		if !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
+		}
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+			t.Errorf("%s: reading it three times allocated %d MiB", name, n>>20)
+		}
+	}
+}
+
+// declareSize rewrites the zip of an .xlsx with part's uncompressed size in
+// the zip directory set to size, and its compressed size to compressed unless
+// that is 0; the data stay as they were, and a stored padding part makes the
+// file as long as compressed.
+func declareSize(tb testing.TB, book []byte, part string, compressed, size uint64) []byte {
+	tb.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	found := false
+	for _, f := range zr.File {
+		h := f.FileHeader
+		if f.Name == part {
+			h.UncompressedSize64, found = size, true
+			if compressed > 0 {
+				h.CompressedSize64 = compressed
+			}
+		}
+		raw, err := f.OpenRaw()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w, err := zw.CreateRaw(&h)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := io.Copy(w, raw); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if compressed > 0 {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: "xl/media/padding.bin", Method: zip.Store})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w.Write(make([]byte, compressed))
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if !found {
+		tb.Fatalf("the workbook has no part %s", part)
+	}
+	return out.Bytes()
 }
 
 func mkdir(tb testing.TB, path string) string {

@@ -14,6 +14,18 @@ import (
 // temporary files and streams.
 const xlsxUnzipLimit = 4 << 30
 
+// excelize allocates a part's declared size up front for every part it keeps
+// in memory, so besides checkPartSize (a part may not claim more than its
+// packed data can unpack to), the parts kept in memory may not claim more
+// than xlsxMemLimit in all: 300 MiB claimed by 300 KiB of deflate data is
+// possible, but not in a manifest, and costs 300 MiB per read. Worksheets
+// and the shared-strings table over xlsxXMLLimit are unpacked to temporary
+// files and streamed, within xlsxUnzipLimit.
+const (
+	xlsxXMLLimit = excelize.StreamChunkSize // excelize's UnzipXMLSizeLimit
+	xlsxMemLimit = 256 << 20
+)
+
 // readXLSX streams the first sheet of a workbook, or the one Options.Sheet
 // names, into b. Rows carry the numbers Excel shows; the header is the first
 // row with a value and empty rows are skipped and counted in Info.Blank.
@@ -31,7 +43,7 @@ func readXLSX(zipped io.ReaderAt, size int64, open func(excelize.Options) (*exce
 	if err := checkWorkbookText(zipped, size); err != nil {
 		return err
 	}
-	f, err := open(excelize.Options{UnzipSizeLimit: xlsxUnzipLimit})
+	f, err := open(excelize.Options{UnzipSizeLimit: xlsxUnzipLimit, UnzipXMLSizeLimit: xlsxXMLLimit})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}

@@ -29,16 +29,25 @@ import (
 //
 // Reading the parts through archive/zip also verifies their checksums,
 // which excelize ignores for the parts it keeps in memory; and every part's
-// declared size is checked first (checkPartSize).
+// declared size is checked first (checkPartSize), as is the sum of the
+// declared sizes of the parts excelize keeps in memory (xlsxMemLimit).
 func checkWorkbookText(r io.ReaderAt, size int64) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	budget := int64(xlsxUnzipLimit)
+	var inMemory uint64
 	for _, f := range zr.File {
 		if err := checkPartSize(f); err != nil {
 			return err
+		}
+		if !streamedPart(f) {
+			if f.UncompressedSize64 > xlsxMemLimit-inMemory {
+				return fmt.Errorf("%w: %s claims %d bytes unpacked; with the parts before it, more than the %d MiB a workbook may keep in memory",
+					ErrMalformed, f.Name, f.UncompressedSize64, xlsxMemLimit>>20)
+			}
+			inMemory += f.UncompressedSize64
 		}
 		if !holdsCellText(f.Name) {
 			continue
@@ -78,6 +87,16 @@ func checkPartSize(f *zip.File) error {
 			ErrMalformed, f.Name, f.UncompressedSize64, f.CompressedSize64)
 	}
 	return nil
+}
+
+// streamedPart tells the parts excelize unpacks to a temporary file and
+// streams instead of keeping them in memory: the shared-strings table and
+// worksheets that declare more than xlsxXMLLimit (excelize's
+// UnzipXMLSizeLimit, which readXLSX sets to it).
+func streamedPart(f *zip.File) bool {
+	n := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
+	return f.UncompressedSize64 > xlsxXMLLimit && !f.FileInfo().IsDir() &&
+		(n == "xl/sharedstrings.xml" || strings.HasPrefix(n, "xl/worksheets/sheet"))
 }
 
 // holdsCellText tells the workbook parts whose text becomes cell values.
