@@ -103,7 +103,11 @@ func readParquet(r io.ReaderAt, size int64, b *builder) (err error) {
 }
 
 // checkFooter refuses a file whose footer length does not fit in it, before
-// parquet-go allocates a buffer of that length (up to 4 GiB).
+// parquet-go allocates a buffer of that length (up to 4 GiB), or whose
+// footer declares a list, set, map or string longer than the bytes left in
+// it: parquet-go's Thrift decoder allocates a list's declared length before
+// reading it, so a footer of 1 KB claiming 2e9 schema elements is a fatal
+// out of memory, which recover cannot catch.
 func checkFooter(r io.ReaderAt, size int64) error {
 	const magic = 4
 	var tail [8]byte
@@ -113,10 +117,113 @@ func checkFooter(r io.ReaderAt, size int64) error {
 	if _, err := r.ReadAt(tail[:], size-int64(len(tail))); err != nil {
 		return fmt.Errorf("%w: reading the footer: %v", ErrMalformed, err)
 	}
-	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-magic-int64(len(tail)) {
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if n > size-magic-int64(len(tail)) {
 		return fmt.Errorf("%w: footer length %d exceeds the file", ErrMalformed, n)
 	}
+	footer := make([]byte, n)
+	if _, err := r.ReadAt(footer, size-int64(len(tail))-n); err != nil {
+		return fmt.Errorf("%w: reading the footer: %v", ErrMalformed, err)
+	}
+	if w := (compactWalker{b: footer}); !w.value(compactStruct, 0) {
+		return fmt.Errorf("%w: the footer (%d bytes) does not decode, or declares more items than it holds", ErrMalformed, n)
+	}
 	return nil
+}
+
+// compactWalker skips one Thrift compact-protocol value and reports whether
+// every list, set, map and string in it declares no more items than there
+// are bytes left (an item takes one at least, a map entry two).
+type compactWalker struct {
+	b []byte
+	i int
+}
+
+const compactStruct = 12
+
+func (w *compactWalker) value(typ byte, depth int) bool {
+	if depth > 64 {
+		return false
+	}
+	switch typ {
+	case 1, 2, 3: // a bool in a list or map, a byte
+		return w.skip(1, 1)
+	case 4, 5, 6: // i16, i32, i64
+		_, ok := w.uvarint()
+		return ok
+	case 7: // double
+		return w.skip(1, 8)
+	case 8: // binary
+		n, ok := w.uvarint()
+		return ok && w.skip(n, 1)
+	case 9, 10: // list, set
+		if w.i >= len(w.b) {
+			return false
+		}
+		h := w.b[w.i]
+		w.i++
+		n, ok := uint64(h>>4), true
+		if n == 15 {
+			n, ok = w.uvarint()
+		}
+		if !ok || n > uint64(len(w.b)-w.i) {
+			return false
+		}
+		for range n {
+			if !w.value(h&0x0f, depth+1) {
+				return false
+			}
+		}
+		return true
+	case 11: // map
+		n, ok := w.uvarint()
+		if !ok || n > uint64(len(w.b)-w.i)/2 {
+			return false
+		}
+		if n == 0 {
+			return true
+		}
+		kv := w.b[w.i]
+		w.i++
+		for range n {
+			if !w.value(kv>>4, depth+1) || !w.value(kv&0x0f, depth+1) {
+				return false
+			}
+		}
+		return true
+	case compactStruct:
+		for w.i < len(w.b) {
+			h := w.b[w.i]
+			w.i++
+			if h == 0 {
+				return true
+			}
+			if h>>4 == 0 { // the field id follows
+				if _, ok := w.uvarint(); !ok {
+					return false
+				}
+			}
+			if t := h & 0x0f; t != 1 && t != 2 && !w.value(t, depth+1) { // a bool field's value is its type
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// skip steps over n items of size bytes.
+func (w *compactWalker) skip(n, size uint64) bool {
+	if n > uint64(len(w.b)-w.i)/size {
+		return false
+	}
+	w.i += int(n * size)
+	return true
+}
+
+func (w *compactWalker) uvarint() (uint64, bool) {
+	v, n := binary.Uvarint(w.b[w.i:])
+	w.i += max(n, 0)
+	return v, n > 0
 }
 
 // read decodes the next n values of the column into c.cells. Values are

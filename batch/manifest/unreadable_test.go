@@ -96,12 +96,14 @@ func TestReadUnreadable(t *testing.T) {
 	}
 }
 
-// TestDeclaredSizesAreNotAllocated: a file whose zip directory or Parquet
-// page headers declare gigabytes is refused without allocating them (which
-// excelize and parquet-go do before reading a part or page), however often it
-// is read. The files are workbooks with one size rewritten, and the inputs
-// the fuzz targets found (testdata/fuzz), which took a fuzz worker more than
-// the 10 s it may spend on one input once its heap had grown.
+// TestDeclaredSizesAreNotAllocated: a file whose zip directory, Parquet page
+// headers or Parquet footer declare gigabytes is refused without allocating
+// them (which excelize and parquet-go do before reading a part, page or
+// list), however often it is read. The files are workbooks with one size
+// rewritten, and the seeds in testdata/fuzz: inputs the fuzz targets found,
+// which took a fuzz worker more than the 10 s it may spend on one input once
+// its heap had grown, and footers declaring 5e6 and 2e9 schema elements (the
+// latter a fatal out of memory).
 func TestDeclaredSizesAreNotAllocated(t *testing.T) {
 	dir := t.TempDir()
 	book := mustReadFile(t, mustWriteXLSX(t, filepath.Join(dir, "book.xlsx"), requestsWorkbook(false)))
