@@ -15,13 +15,19 @@ import (
 // hold millions of rows.
 const maxPageBytes = 256 << 20
 
+// maxPageValues bounds the values a Parquet page may claim: parquet-go
+// sizes a page's level and offset buffers from that count, so a count of
+// 1e9 in a page of a few bytes costs 1.2 GiB. Writers end a page well
+// before 16 million values.
+const maxPageValues = 1 << 24
+
 // checkPageSizes reads the page headers of one column chunk, skipping
 // their data, and refuses the sizes parquet-go would allocate before
 // finding them false: parquet-go sizes a page's buffers from the header's
 // claims before reading the page, so a few corrupt bytes in a small file
 // could make it ask for gigabytes. Refused: a chunk outside the file, a
-// page larger than what is left of its chunk, and a page claiming more
-// than maxPageBytes. It stops once the pages hold the chunk's values, as
+// page larger than what is left of its chunk, a page claiming more than
+// maxPageBytes, and a page claiming more than maxPageValues values. It stops once the pages hold the chunk's values, as
 // a reader does.
 func checkPageSizes(r io.ReaderAt, size int64, m *format.ColumnMetaData) error {
 	start := m.DataPageOffset
@@ -45,6 +51,9 @@ func checkPageSizes(r io.ReaderAt, size int64, m *format.ColumnMetaData) error {
 		case h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes:
 			return fmt.Errorf("%w: a page claims %d bytes uncompressed; at most %d are read",
 				ErrMalformed, h.UncompressedPageSize, maxPageBytes)
+		}
+		if n := max(h.DataPageHeader.V.NumValues, h.DataPageHeaderV2.V.NumValues, h.DictionaryPageHeader.V.NumValues); n > maxPageValues {
+			return fmt.Errorf("%w: a page claims %d values; at most %d are read", ErrMalformed, n, maxPageValues)
 		}
 		if _, err := br.Discard(int(h.CompressedPageSize)); err != nil {
 			if errors.Is(err, io.EOF) {

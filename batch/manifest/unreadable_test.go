@@ -102,8 +102,8 @@ func TestReadUnreadable(t *testing.T) {
 // list), however often it is read. The files are workbooks with one size
 // rewritten, and the seeds in testdata/fuzz: inputs the fuzz targets found,
 // which took a fuzz worker more than the 10 s it may spend on one input once
-// its heap had grown, and footers declaring 5e6 and 2e9 schema elements (the
-// latter a fatal out of memory).
+// its heap had grown, footers declaring 5e6 and 2e9 schema elements (the
+// latter a fatal out of memory) and a page header claiming 1e9 values.
 func TestDeclaredSizesAreNotAllocated(t *testing.T) {
 	dir := t.TempDir()
 	book := mustReadFile(t, mustWriteXLSX(t, filepath.Join(dir, "book.xlsx"), requestsWorkbook(false)))
