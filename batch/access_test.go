@@ -93,7 +93,7 @@ func TestAccessMatchesGroundTruth(t *testing.T) {
 			// only in what the first scans return, so the names and days
 			// they add take one more round of scans.
 			opens := h.wire.eventOpens.Load()
-			spans, perSubject := scanBound(h.sim, reqs)
+			spans, perSubject := scanBound(h.sim, reqs, h.zone)
 			bound := spans
 			if tc.orphans {
 				bound = 2 * spans
@@ -115,10 +115,10 @@ func TestAccessMatchesGroundTruth(t *testing.T) {
 // scanBound returns the number of merged spans over every event name the
 // subjects of reqs hold (the shared scans a run needs), and the number of
 // (subject, name) pairs (what exporting per subject would cost).
-func scanBound(sim *ctsim.Server, reqs []batch.Request) (spans, perSubject int) {
+func scanBound(sim *ctsim.Server, reqs []batch.Request, zone *time.Location) (spans, perSubject int) {
 	type span struct{ from, to clevertap.Date }
 	byName := map[string][]span{}
-	today := clevertap.DateOf(sim.Now(), time.UTC)
+	today := clevertap.DateOf(sim.Now(), zone)
 	for _, req := range reqs {
 		_, events := truth(sim, req)
 		first, last := map[string]time.Time{}, map[string]time.Time{}
@@ -132,8 +132,8 @@ func scanBound(sim *ctsim.Server, reqs []batch.Request) (spans, perSubject int) 
 		}
 		for name := range first {
 			perSubject++
-			to := min(clevertap.DateOf(last[name].Add(24*time.Hour), time.UTC), today)
-			byName[name] = append(byName[name], span{clevertap.DateOf(first[name].Add(-24*time.Hour), time.UTC), to})
+			to := min(clevertap.DateOf(last[name].Add(24*time.Hour), zone), today)
+			byName[name] = append(byName[name], span{clevertap.DateOf(first[name].Add(-24*time.Hour), zone), to})
 		}
 	}
 	for _, ss := range byName {

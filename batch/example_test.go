@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
 	"github.com/ctdsr/ctdsr/batch/batchtest"
@@ -36,6 +37,11 @@ func ExampleRunner_Run() {
 	)
 	cfg := batch.DefaultConfig()
 	cfg.VerifyWindow = 0 // leave verification to a later run
+	// Exports give event times in the account's timezone; a run whose zone
+	// the data contradicts stops before saving any event.
+	if cfg.Location, err = time.LoadLocation(ds.Account.Timezone); err != nil {
+		log.Fatal(err)
+	}
 	runner, err := batch.NewRunner(cfg, batch.Deps{RunID: "example", Store: store, API: api, Now: sim.Now})
 	if err != nil {
 		log.Fatal(err)

@@ -33,6 +33,7 @@ type harness struct {
 	api   *clevertap.Client
 	store *batchtest.Store
 	wire  *wire
+	zone  *time.Location // the simulated account's timezone
 	runs  int
 }
 
@@ -47,7 +48,11 @@ func newHarness(tb testing.TB, ds *ctsim.Dataset, opts ctsim.Options, clientOpts
 	w := &wire{next: sim}
 	srv := httptest.NewServer(w)
 	tb.Cleanup(srv.Close)
-	h := &harness{tb: tb, sim: sim, srv: srv, store: batchtest.New(), wire: w}
+	zone, err := time.LoadLocation(ds.Account.Timezone)
+	if err != nil {
+		tb.Fatalf("account timezone: %v", err)
+	}
+	h := &harness{tb: tb, sim: sim, srv: srv, store: batchtest.New(), wire: w, zone: zone}
 	h.store.Now = sim.Now
 	h.api = mustClient(tb, srv.URL, clevertap.Passcode(ctsim.DemoPasscode), clientOpts...)
 	return h
@@ -73,7 +78,8 @@ func mustClient(tb testing.TB, url string, pass clevertap.Passcode, opts ...clev
 type tweak func(*batch.Config, *batch.Deps)
 
 // settings are batch.DefaultConfig with the harness's timings (short
-// verification waits, full delete batches: the end of the input flushes),
+// verification waits, full delete batches: the end of the input flushes)
+// in the simulated account's timezone,
 // and deps the harness's store and client, the simulator's clock and a
 // fresh run id. The tweaks are applied to both.
 func (h *harness) settings(tweaks ...tweak) (batch.Config, batch.Deps) {
@@ -82,6 +88,7 @@ func (h *harness) settings(tweaks ...tweak) (batch.Config, batch.Deps) {
 	cfg.VerifyFirst = 50 * time.Millisecond
 	cfg.VerifyWindow = 100 * time.Millisecond
 	cfg.DeleteBatchWait = 10 * time.Second
+	cfg.Location = h.zone
 	deps := batch.Deps{RunID: fmt.Sprintf("run-%d", h.runs), Store: h.store, API: h.api, Now: h.sim.Now}
 	for _, tw := range tweaks {
 		tw(&cfg, &deps)

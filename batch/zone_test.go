@@ -31,8 +31,8 @@ func TestAccountTimezoneIsCheckedAgainstTheData(t *testing.T) {
 
 			wrong := newHarness(t, ds, ctsim.Options{ProfileFilter: filter})
 			wrong.store.Add(reqs...)
-			cfg, deps := wrong.settings()
-			r, err := batch.NewRunner(cfg, deps) // Location UTC, the default
+			cfg, deps := wrong.settings(func(c *batch.Config, _ *batch.Deps) { c.Location = time.UTC }) // the default
+			r, err := batch.NewRunner(cfg, deps)
 			if err != nil {
 				t.Fatal(err)
 			}

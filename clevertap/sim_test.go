@@ -19,8 +19,19 @@ import (
 func simSetup(tb testing.TB, opts ctsim.Options, copts ...Option) (*ctsim.Server, *ctsim.Dataset, *Client) {
 	tb.Helper()
 	ds := ctsim.Generate(ctsim.GenOptions{Seed: 7, Profiles: 40, EventsPerProfile: 8, SharedEmailEvery: 10})
-	sim, c := simServe(tb, ds, opts, copts...)
+	sim, c := simServe(tb, ds, opts, append([]Option{WithTimezone(accountZone(tb, ds))}, copts...)...)
 	return sim, ds, c
+}
+
+// accountZone is the zone of ds's account, which a client reads its
+// exports in.
+func accountZone(tb testing.TB, ds *ctsim.Dataset) *time.Location {
+	tb.Helper()
+	loc, err := time.LoadLocation(ds.Account.Timezone)
+	if err != nil {
+		tb.Fatalf("account timezone: %v", err)
+	}
+	return loc
 }
 
 // simServe serves ds from the simulator over real HTTP and returns a

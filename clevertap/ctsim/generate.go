@@ -1,6 +1,7 @@
 package ctsim
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -16,7 +17,15 @@ type GenOptions struct {
 	EventNames       []string  // default App Launched, Product Viewed, Added To Cart, Charged, Notification Clicked
 	Start, End       time.Time // event range; default the 90 days before DefaultNow
 	SharedEmailEvery int       // every Nth profile shares its email with the previous one (orphan/duplicate); 0 = none
+	// Timezone is the account's IANA zone, in which exports render ts;
+	// default DefaultTimezone, so that tests meet a non-UTC account unless
+	// they ask for another.
+	Timezone string
 }
+
+// DefaultTimezone is the account zone Generate uses by default: UTC+05:30,
+// like the real export the timezone detection was built from.
+const DefaultTimezone = "Asia/Kolkata"
 
 // DefaultEventNames are the event names Generate uses by default.
 var DefaultEventNames = []string{"App Launched", "Product Viewed", "Added To Cart", "Charged", "Notification Clicked"}
@@ -58,7 +67,7 @@ func Generate(g GenOptions) *Dataset {
 		g.Start = g.End.Add(-90 * 24 * time.Hour)
 	}
 	r := rand.New(rand.NewPCG(uint64(g.Seed), 0xc1e7e7a9))
-	ds := &Dataset{Account: Account{ID: DemoAccountID, Passcodes: []string{DemoPasscode}, Region: "eu1", Timezone: "UTC"}}
+	ds := &Dataset{Account: Account{ID: DemoAccountID, Passcodes: []string{DemoPasscode}, Region: "eu1", Timezone: cmp.Or(g.Timezone, DefaultTimezone)}}
 	span := g.End.Sub(g.Start)
 	for i := 1; i <= g.Profiles; i++ {
 		p := genProfile(r, i, g.Start, span)

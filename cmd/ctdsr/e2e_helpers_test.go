@@ -35,7 +35,10 @@ import (
 // request it received (ctsim's own Stats count only authenticated ones).
 type simServer struct {
 	*ctsim.Server
-	URL  string
+	URL string
+	// Zone is the account's timezone, which runArgs passes as --timezone
+	// (empty: none, as on a first run that does not know it).
+	Zone string
 	HTTP atomic.Int64 // every request, 401s included
 
 	// afterDelete, when set, runs after the simulator carried out a delete
@@ -51,7 +54,7 @@ func startSimServer(t testing.TB, ds *ctsim.Dataset, opts ctsim.Options) *simSer
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &simServer{Server: sim}
+	s := &simServer{Server: sim, Zone: ds.Account.Timezone}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/1/") {
 			s.HTTP.Add(1)
@@ -140,10 +143,14 @@ func ctdsrEnv(t testing.TB, ctx context.Context, getenv func(string) string, arg
 }
 
 // runArgs are the usual flags of a test run against sim: short verification
-// timings (the engine waits on real timers), the given ledger and output.
+// timings (the engine waits on real timers), the account's timezone, the
+// given ledger and output.
 func runArgs(sim *simServer, state, out string, extra ...string) []string {
 	args := []string{"run", "--state", state, "--out", out, "--base-url", sim.URL,
 		"--verify-first", "50ms", "--verify-window", "400ms", "--log-level", "info"}
+	if sim.Zone != "" {
+		args = append(args, "--timezone", sim.Zone)
+	}
 	return append(args, extra...)
 }
 

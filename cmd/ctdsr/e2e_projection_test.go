@@ -61,7 +61,7 @@ func TestDryRunProjectsTheRealRun(t *testing.T) {
 
 	// The real run, with the command's defaults (no in-run verification).
 	res2 := ctdsr(t, "run", "--state", filepath.Join(dir, "l.db"), "--out", filepath.Join(dir, "out"),
-		"--base-url", sim.URL, "--manifest", m)
+		"--base-url", sim.URL, "--timezone", sim.Zone, "--manifest", m)
 	if res2.code != ExitOK {
 		t.Fatalf("run: %s", res2)
 	}

@@ -22,6 +22,7 @@ func TestRunTimezoneFromTheData(t *testing.T) {
 		t.Fatalf("the demo account's timezone is %q, want Asia/Kolkata", ds.Account.Timezone)
 	}
 	sim := startSimServer(t, ds, ctsim.Options{})
+	sim.Zone = "" // runs say --timezone only where this test does
 	ps := subjects(ds, 0, 4)
 	dir := t.TempDir()
 	m1 := writeManifestCSV(t, dir, []manifestRow{

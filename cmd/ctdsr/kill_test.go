@@ -146,7 +146,7 @@ type proc struct {
 func (k *killScenario) start(sim *simServer, dir string) *proc {
 	k.t.Helper()
 	args := []string{"run", "--manifest", k.manifest, "--state", filepath.Join(dir, "ledger.db"), "--out", filepath.Join(dir, "out"),
-		"--base-url", sim.URL, "--verify-first", "100ms", "--verify-window", "10s", "--log-format", "json", "--progress-every", "1s"}
+		"--base-url", sim.URL, "--timezone", ctsim.DefaultTimezone, "--verify-first", "100ms", "--verify-window", "10s", "--log-format", "json", "--progress-every", "1s"}
 	cmd := exec.Command(k.bin, args...)
 	cmd.Env = append(os.Environ(), "CLEVERTAP_ACCOUNT_ID="+ctsim.DemoAccountID, "CLEVERTAP_PASSCODE="+ctsim.DemoPasscode)
 	p := &proc{cmd: cmd, done: make(chan struct{}), stderr: filepath.Join(dir, fmt.Sprintf("stderr-%d.log", time.Now().UnixNano()))}

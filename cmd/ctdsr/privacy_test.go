@@ -318,7 +318,7 @@ func TestPrivRunLogsNoPersonalData(t *testing.T) {
 			asJSON := strings.Contains(strings.Join(tc.flags, " "), "json")
 			debug := strings.Contains(strings.Join(tc.flags, " "), "debug")
 			ledger, out := filepath.Join(w.dir, "state", "ledger.db"), filepath.Join(w.dir, "out")
-			api := append([]string{"--base-url", w.base, "--progress-every", "20ms"}, tc.flags...)
+			api := append([]string{"--base-url", w.base, "--timezone", ctsim.DefaultTimezone, "--progress-every", "20ms"}, tc.flags...)
 			var allErr strings.Builder
 
 			// Dry run: one lookup fails for good; nothing is written.
@@ -451,7 +451,7 @@ func TestPrivPasscodeFile(t *testing.T) {
 	for i, flag := range [][]string{{"--passcode-file", secret}, {"--passcode-file=" + secret}} {
 		ledger, out := filepath.Join(w.dir, fmt.Sprint("l", i), "ledger.db"), filepath.Join(w.dir, fmt.Sprint("o", i))
 		err, code, stdout, stderr := privRun(t, "", append([]string{"run", "--manifest", w.good, "--state", ledger, "--out", out,
-			"--base-url", w.base, "--verify-first", "20ms", "--verify-window", "5s"}, flag...)...)
+			"--base-url", w.base, "--timezone", ctsim.DefaultTimezone, "--verify-first", "20ms", "--verify-window", "5s"}, flag...)...)
 		if code != ExitRowsFailed {
 			t.Fatalf("exit %d (%v)\n%s", code, err, stderr)
 		}
