@@ -19,7 +19,7 @@ import (
 )
 
 // BenchmarkRun carries out access and deletion requests the way the command
-// does: batch.DefaultConfig (so no in-run verification, and delete batches
+// does: batch.DefaultConfig in the account's timezone (so no in-run verification, and delete batches
 // that wait up to DeleteBatchWait to fill), the real SQLite ledger in a
 // temporary directory, loaded as one manifest per request type (every
 // access request before every deletion in the ledger's order), and the
@@ -87,7 +87,11 @@ func benchRun(b *testing.B, ds *ctsim.Dataset, latency time.Duration, access, de
 
 	reqs, lookups := benchRequests(b, ds, access, deletion)
 	st, runID := benchLedger(b, reqs)
-	r, err := batch.NewRunner(batch.DefaultConfig(), batch.Deps{RunID: runID, Store: st, API: api, Now: time.Now})
+	cfg := batch.DefaultConfig()
+	if cfg.Location, err = time.LoadLocation(ds.Account.Timezone); err != nil {
+		b.Fatal(err)
+	}
+	r, err := batch.NewRunner(cfg, batch.Deps{RunID: runID, Store: st, API: api, Now: time.Now})
 	if err != nil {
 		b.Fatalf("NewRunner: %v", err)
 	}
