@@ -72,6 +72,9 @@ func TestCounts(t *testing.T) {
 		got, want int
 	}{
 		{"Requests", c.Requests, 7}, {"Open", c.Open, 5}, {"Overdue", c.Overdue, 2}, {"DueSoon", c.DueSoon, 1},
+		// Late: the two overdue open ones (A1, D1), and the two closed after
+		// their due date (A2 done, D3 counted as done on submit).
+		{"Late", c.Late, 4},
 		{"Manifests", c.Manifests, 1}, {"Rejects", c.Rejects, 1}, {"Runs", c.Runs, 1},
 	} {
 		if f.got != f.want {
@@ -83,6 +86,35 @@ func TestCounts(t *testing.T) {
 	}
 	if c.Lock == nil || c.Lock.RunID != runID || c.LastRun == nil || c.LastRun.RunID != runID || c.LastRun.Outcome != "" {
 		t.Errorf("lock %+v, last run %+v; want both the running %s", c.Lock, c.LastRun, runID)
+	}
+
+	// The lists of `ctdsr status --list` hold what the counts count, the
+	// most urgent (earliest due) first.
+	for _, l := range []struct {
+		name string
+		want []string
+		n    int
+	}{
+		{"open", []string{"A1", "D1", "A3", "A4", "D2"}, c.Open},
+		{"overdue", []string{"A1", "D1"}, c.Overdue},
+		{"due-soon", []string{"A3"}, c.DueSoon},
+		{"late", []string{"A2", "A1", "D3", "D1"}, c.Late},
+		{"conflict", nil, 0},
+	} {
+		var got []string
+		err := st.ListRequests(t.Context(), l.name, day0, 7*24*time.Hour, func(r checkpoint.ListedRequest) error {
+			got = append(got, r.ID)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("list %s: %v", l.name, err)
+		}
+		if !slices.Equal(got, l.want) || len(got) != l.n {
+			t.Errorf("list %s = %v, want %v (its count is %d)", l.name, got, l.want, l.n)
+		}
+	}
+	if err := st.ListRequests(t.Context(), "urgent", day0, 0, func(checkpoint.ListedRequest) error { return nil }); err == nil {
+		t.Error("list urgent: no error")
 	}
 }
 
