@@ -52,9 +52,9 @@ func runJob(ctx context.Context, env *Env, client *clevertap.Client, cfg jobConf
 	if cfg.MetricsFile != "" { // deferred first, so it runs last: after close, with the final error
 		defer func() { err = j.writeMetricsFile(ctx, cfg.MetricsFile, err) }()
 	}
-	// A manifest that is not there cannot be read: say so before creating
-	// or locking a ledger for nothing.
-	if err := manifestsOpenable(cfg.Manifests); err != nil {
+	// A manifest that is not there, or whose header cannot be read, cannot
+	// be loaded: say so before creating or locking a ledger for nothing.
+	if err := manifestsReadable(ctx, cfg.Manifests, manifest.Options{Sheet: cfg.Sheet, Location: time.UTC}); err != nil {
 		j.outcome = OutcomeUnreadableInput
 		return j.failEarly(err)
 	}
@@ -117,6 +117,35 @@ func manifestsOpenable(paths []string) error {
 		}
 		if err != nil {
 			return cannotRead(path, err)
+		}
+	}
+	return nil
+}
+
+// errHeaderRead stops manifestsReadable's read at the first data row.
+var errHeaderRead = errors.New("manifest header read")
+
+// manifestsReadable checks, before any ledger is created or locked, that
+// every manifest can be read as a whole: it opens (manifestsOpenable), its
+// content is the format its name says, and its header (the sheet's, for a
+// workbook) maps onto the required columns with usable types. It reads
+// with the manifest reader itself, so the rules are the import's, but
+// stops at the first data row: the rows are read once, by the import. A
+// problem further down (broken quoting at row 500,000) is still found
+// there, after the ledger exists.
+func manifestsReadable(ctx context.Context, paths []string, opts manifest.Options) error {
+	if err := manifestsOpenable(paths); err != nil {
+		return err
+	}
+	opts.NoDedup = true
+	for _, path := range paths {
+		_, err := manifest.Read(ctx, path, opts, func(manifest.Row) error { return errHeaderRead })
+		switch {
+		case err == nil || errors.Is(err, errHeaderRead):
+		case errors.As(err, new(*manifest.FileError)):
+			return &UsageError{Err: err, Hint: "fix the file, or see 'ctdsr validate --help'"}
+		default:
+			return err
 		}
 	}
 	return nil

@@ -40,7 +40,8 @@ func cmdLoad(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := manifestsOpenable(manifests); err != nil {
+	opts := manifest.Options{Sheet: sheet, Location: time.UTC}
+	if err := manifestsReadable(ctx, manifests, opts); err != nil {
 		return err
 	}
 	store, err := checkpoint.Open(ctx, state, checkpoint.Options{Logger: log.WithGroup("ledger")})
@@ -53,7 +54,7 @@ func cmdLoad(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	ing, ierr := ingest(ctx, store, runID, manifests, manifest.Options{Sheet: sheet, Location: time.UTC}, log.With("run_id", runID))
+	ing, ierr := ingest(ctx, store, runID, manifests, opts, log.With("run_id", runID))
 	outcome := OutcomeOK
 	switch {
 	case ierr != nil && isUsage(ierr):

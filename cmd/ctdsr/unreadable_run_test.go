@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,10 +23,14 @@ func TestRunUnreadableManifestWritesSummary(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("ticket,name\nT-1,someone\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "out")
-	res := ctdsr(t, runArgs(sim, filepath.Join(dir, "l.db"), out, "--manifest", bad)...)
+	out, state := filepath.Join(dir, "out"), filepath.Join(dir, "l.db")
+	res := ctdsr(t, runArgs(sim, state, out, "--manifest", bad)...)
 	if res.code != ExitUsage {
 		t.Fatalf("run with an unreadable manifest: %v; want exit %d", res, ExitUsage)
+	}
+	// Found from the header, before the ledger was created.
+	if _, err := os.Lstat(state); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run created the ledger %s (%v)", state, err)
 	}
 	if n := sim.totalCalls(); n != 0 {
 		t.Errorf("API calls = %d, want 0", n)
