@@ -32,15 +32,34 @@ type accessJob struct {
 }
 
 // coverage is what this run holds of one event name of a subject: every
-// record of the name on the days of spans was examined, and events are the
-// subject's among them.
+// record of the name on the days of spans was examined, and the subject's
+// among them are in the ledger, in parts (see EventExport). The run keeps
+// only their ids and objectIds, never the events.
 type coverage struct {
 	spans   []dateSpan // merged, sorted
 	gen     int
-	events  []Event
-	version int   // bumped on every change
-	dirty   bool  // changed since last saved
-	saved   int64 // the expected count last saved with the events
+	parts   []heldPart // the oldest first
+	version int        // bumped on every change
+	dirty   bool       // changed since last saved
+	saved   int64      // the expected count last saved with the events
+}
+
+// heldPart is a part of a coverage, with the objectIds of its events.
+type heldPart struct {
+	EventPart
+	ids map[string]bool
+}
+
+// partIDs returns the ids of c's parts; nil for no coverage.
+func (c *coverage) partIDs() []PartID {
+	if c == nil {
+		return nil
+	}
+	ids := make([]PartID, 0, len(c.parts))
+	for _, p := range c.parts {
+		ids = append(ids, p.ID)
+	}
+	return ids
 }
 
 // dateSpan is an inclusive range of days.
@@ -149,12 +168,12 @@ func (r *Runner) advance(ctx context.Context, job *accessJob) error {
 			today := clevertap.DateOf(r.now(), r.cfg.Location)
 			own := n
 			n.from, n.to = min(n.from, hull.from, lo), max(n.to, hull.to, today)
-			events, seen, err := r.exportFiltered(ctx, job.s, n)
+			parts, seen, err := r.exportFiltered(ctx, job, n)
 			if errors.Is(err, clevertap.ErrFilterRejected) {
 				// CleverTap refuses a bad event name or range the same way
 				// as a filter it does not support: ask once without the
 				// filter to tell which.
-				events, err = r.exportUnfiltered(ctx, job.s, own)
+				parts, err = r.exportUnfiltered(ctx, job, own)
 				switch {
 				case err == nil: // the filter is what CleverTap refused
 					seen, n = filterUnusable, own
@@ -172,7 +191,7 @@ func (r *Runner) advance(ctx context.Context, job *accessJob) error {
 			if err != nil {
 				return r.failed(ctx, job.w, err)
 			}
-			job.setExport(n, events)
+			r.dropParts(ctx, job.setExport(n, parts))
 			if err := r.saveCovered(ctx, n.name, []*accessJob{job}); err != nil {
 				return err
 			}
@@ -229,55 +248,71 @@ func (j *accessJob) trusted(n need) bool {
 	return ok && done == n.expected
 }
 
-// setExport records a filtered export of n, which replaces what was held.
-func (j *accessJob) setExport(n need, events []Event) {
+// setExport records an export of n (its parts written by one export),
+// which replaces what was held. It returns the parts replaced, for the
+// caller to drop.
+func (j *accessJob) setExport(n need, parts []heldPart) (replaced []PartID) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	c := j.cov[n.name]
-	if c == nil {
-		c = &coverage{}
-		j.cov[n.name] = c
+	replaced = c.partIDs()
+	next := &coverage{spans: []dateSpan{{n.from, n.to}}, gen: j.gen, parts: parts, version: 1, dirty: true}
+	if c != nil {
+		next.version, next.saved = c.version+1, c.saved
 	}
-	c.spans = []dateSpan{{n.from, n.to}}
-	c.gen = j.gen
-	c.events = events
-	c.version++
-	c.dirty = true
+	j.cov[n.name] = next
+	return replaced
 }
 
-// capture records a shared scan of name over sp: the days of sp are
-// replaced by what the scan found.
-func (j *accessJob) capture(name string, sp dateSpan, events []Event, loc *time.Location) {
+// capture records a shared scan of name over sp, whose events for the
+// subject are in part (ID zero: none): the days of sp are replaced by what
+// the scan found. It returns the parts dropped from the coverage (one of
+// an earlier generation), for the caller to drop.
+func (j *accessJob) capture(name string, sp dateSpan, part heldPart, loc *time.Location) (replaced []PartID) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	c := j.cov[name]
 	if c == nil || c.gen != j.gen {
+		replaced = c.partIDs()
 		c = &coverage{gen: j.gen}
 		j.cov[name] = c
 	}
-	c.events = slices.DeleteFunc(c.events, func(e Event) bool { return sp.holds(clevertap.DateOf(e.Time, loc)) })
-	c.events = append(c.events, events...)
+	part.From, part.To = dayStart(sp.from, loc), dayStart(dayAfter(sp.to), loc)
+	if part.ID != 0 || len(c.parts) > 0 { // a first part of no events replaces nothing
+		c.parts = append(c.parts, part)
+	}
 	c.spans = mergeDateSpans(append(c.spans, sp))
 	c.version++
 	c.dirty = true
+	return replaced
 }
 
-// batch returns the events held for name, to be saved, and their version.
-func (j *accessJob) batch(name string) (EventBatch, int) {
+// dayStart is the first instant of day d in loc.
+func dayStart(d clevertap.Date, loc *time.Location) time.Time {
+	n := int(d)
+	return time.Date(n/10000, time.Month(n/100%100), n%100, 0, 0, 0, 0, loc)
+}
+
+// export returns the export of name to finish, and its version.
+func (j *accessJob) export(name string) (EventExport, int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	c := j.cov[name]
-	return EventBatch{RequestID: j.w.ID, EventName: name, Expected: j.expected[name], Events: slices.Clone(c.events)}, c.version
+	x := EventExport{RequestID: j.w.ID, EventName: name, Expected: j.expected[name], Parts: make([]EventPart, len(c.parts))}
+	for i, p := range c.parts {
+		x.Parts[i] = p.EventPart
+	}
+	return x, c.version
 }
 
-// saved notes that version of b's events is in the ledger.
-func (j *accessJob) saved(b EventBatch, version int) {
+// saved notes that version of x is in the ledger, holding count events.
+func (j *accessJob) saved(x EventExport, version int, count int64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if c := j.cov[b.EventName]; c != nil && c.version == version {
-		c.dirty, c.saved = false, b.Expected
+	if c := j.cov[x.EventName]; c != nil && c.version == version {
+		c.dirty, c.saved = false, x.Expected
 	}
-	j.got[b.EventName] = int64(len(b.Events))
+	j.got[x.EventName] = count
 }
 
 func (j *accessJob) markFailed() (first bool) {
@@ -330,8 +365,6 @@ func (c *coverage) covers(from, to clevertap.Date) bool {
 	return false
 }
 
-func (sp dateSpan) holds(d clevertap.Date) bool { return sp.from <= d && d <= sp.to }
-
 // mergeDateSpans sorts spans and merges those that overlap or touch.
 func mergeDateSpans(spans []dateSpan) []dateSpan {
 	slices.SortFunc(spans, func(a, b dateSpan) int { return int(a.from) - int(b.from) })
@@ -346,7 +379,7 @@ func mergeDateSpans(spans []dateSpan) []dateSpan {
 	return out
 }
 
-// saveCovered saves, for each job, the events held for name, in one
+// saveCovered exports name for each job, as the parts it holds, in one
 // transaction.
 func (r *Runner) saveCovered(ctx context.Context, name string, jobs []*accessJob) error {
 	// A job whose attempt failed (or that ended in conflict) saves nothing
@@ -355,16 +388,17 @@ func (r *Runner) saveCovered(ctx context.Context, name string, jobs []*accessJob
 	if len(jobs) == 0 {
 		return nil
 	}
-	batches := make([]EventBatch, len(jobs))
+	exports := make([]EventExport, len(jobs))
 	versions := make([]int, len(jobs))
 	for i, job := range jobs {
-		batches[i], versions[i] = job.batch(name)
+		exports[i], versions[i] = job.export(name)
 	}
-	if err := r.saveEvents(ctx, batches); err != nil {
-		return err
+	counts, err := r.store.FinishEvents(ctx, r.runID, exports)
+	if err != nil {
+		return fatal("saving exported events: %w", err)
 	}
 	for i, job := range jobs {
-		job.saved(batches[i], versions[i])
+		job.saved(exports[i], versions[i], counts[i])
 	}
 	return nil
 }
@@ -378,9 +412,11 @@ func (r *Runner) discover(ctx context.Context, job *accessJob) (bool, error) {
 	job.mu.Lock()
 	unknown := map[string]bool{}
 	for _, c := range job.cov {
-		for _, e := range c.events {
-			if e.ObjectID != "" && !job.s.objectIDs[e.ObjectID] && !job.probed[e.ObjectID] {
-				unknown[e.ObjectID] = true
+		for _, p := range c.parts {
+			for id := range p.ids {
+				if !job.s.objectIDs[id] && !job.probed[id] {
+					unknown[id] = true
+				}
 			}
 		}
 	}
@@ -549,75 +585,106 @@ func (s *subject) filterable() bool {
 }
 
 // exportFiltered exports one event name for one subject with CleverTap's
-// profile filter, once per email of the subject, and reports what it saw of
-// the filter. If the filter is seen ignored (records of other emails come
-// back), the export was in fact a full scan: its matches are complete.
-func (r *Runner) exportFiltered(ctx context.Context, s *subject, n need) ([]Event, filterVerdict, error) {
+// profile filter, once per email of the subject, into a part per email,
+// and reports what it saw of the filter. If the filter is seen ignored
+// (records of other emails come back), the export was in fact a full
+// scan: its part is complete on its own. On an error nothing it wrote is
+// left.
+func (r *Runner) exportFiltered(ctx context.Context, job *accessJob, n need) ([]heldPart, filterVerdict, error) {
 	end, ok := r.zone.begin(ctx.Done())
 	if !ok {
 		return nil, filterUnknown, ctx.Err()
 	}
 	defer end()
-	var events []Event
+	s := job.s
+	var done []*partWriter
 	seen := filterUnknown
 	zt := r.zone.tally(s, n.name)
 	for _, email := range slices.Sorted(maps.Keys(s.emails)) {
-		var kept []Event
+		w := newPartWriter(job, n.name)
 		ignored, records := false, 0
 		q := clevertap.EventQuery{EventName: n.name, From: n.from, To: n.to, BatchSize: r.cfg.EventBatchSize, FilterEmail: email}
 		for page, err := range r.api.Events(ctx, q) {
+			if err == nil {
+				for i := range page {
+					rec := &page[i]
+					records++
+					if rec.Email != "" && normEmail(rec.Email) != email {
+						ignored = true
+					}
+					if s.owns(rec) {
+						at := r.eventTime(rec)
+						zt.see(rec, at)
+						w.add(toEvent(n.name, rec, at))
+					}
+				}
+				err = r.writePages(ctx, w)
+			}
 			if err != nil {
+				r.dropWriters(ctx, append(done, w)...)
 				return nil, seen, err
 			}
-			for i := range page {
-				rec := &page[i]
-				records++
-				if rec.Email != "" && normEmail(rec.Email) != email {
-					ignored = true
-				}
-				if s.owns(rec) {
-					at := r.eventTime(rec)
-					zt.see(rec, at)
-					kept = append(kept, toEvent(n.name, rec, at))
-				}
-			}
 		}
-		if ignored {
-			return kept, filterUnusable, zt.settle() // an unfiltered scan: complete on its own
+		if ignored { // an unfiltered scan: complete on its own
+			r.dropWriters(ctx, done...)
+			done = []*partWriter{w}
+			seen = filterUnusable
+			break
 		}
 		if records > 0 {
 			seen = filterApplied
 		}
-		events = append(events, kept...)
+		done = append(done, w)
 	}
-	return events, seen, zt.settle()
+	if err := zt.settle(); err != nil {
+		r.dropWriters(ctx, done...)
+		return nil, seen, err
+	}
+	return heldParts(done), seen, nil
 }
 
 // exportUnfiltered exports one event name over n's days for one subject
-// without the profile filter (every user's records) and keeps the
-// subject's.
-func (r *Runner) exportUnfiltered(ctx context.Context, s *subject, n need) ([]Event, error) {
+// without the profile filter (every user's records) and writes the
+// subject's into a part. On an error nothing it wrote is left.
+func (r *Runner) exportUnfiltered(ctx context.Context, job *accessJob, n need) ([]heldPart, error) {
 	end, ok := r.zone.begin(ctx.Done())
 	if !ok {
 		return nil, ctx.Err()
 	}
 	defer end()
-	var kept []Event
-	zt := r.zone.tally(s, n.name)
+	w := newPartWriter(job, n.name)
+	zt := r.zone.tally(job.s, n.name)
 	q := clevertap.EventQuery{EventName: n.name, From: n.from, To: n.to, BatchSize: r.cfg.EventBatchSize}
 	for page, err := range r.api.Events(ctx, q) {
+		if err == nil {
+			for i := range page {
+				if rec := &page[i]; job.s.owns(rec) {
+					at := r.eventTime(rec)
+					zt.see(rec, at)
+					w.add(toEvent(n.name, rec, at))
+				}
+			}
+			err = r.writePages(ctx, w)
+		}
 		if err != nil {
+			r.dropWriters(ctx, w)
 			return nil, err
 		}
-		for i := range page {
-			if rec := &page[i]; s.owns(rec) {
-				at := r.eventTime(rec)
-				zt.see(rec, at)
-				kept = append(kept, toEvent(n.name, rec, at))
-			}
-		}
 	}
-	return kept, zt.settle()
+	if err := zt.settle(); err != nil {
+		r.dropWriters(ctx, w)
+		return nil, err
+	}
+	return heldParts([]*partWriter{w}), nil
+}
+
+// heldParts returns what the writers wrote, as parts that replace nothing.
+func heldParts(ws []*partWriter) []heldPart {
+	out := make([]heldPart, len(ws))
+	for i, w := range ws {
+		out[i] = w.held()
+	}
+	return out
 }
 
 // cannotExport records that CleverTap refuses to export event name n.name
@@ -639,7 +706,7 @@ func (r *Runner) cannotExport(ctx context.Context, jobs []*accessJob, n need, ca
 	r.mu.Unlock()
 	r.log.Warn("CleverTap refuses to export an event name; the requests note it", "event", n.name, "reason", msg, "requests", len(jobs))
 	for _, job := range jobs {
-		job.refuse(n, msg)
+		r.dropParts(ctx, job.refuse(n, msg))
 	}
 	return r.saveCovered(ctx, n.name, jobs)
 }
@@ -653,15 +720,17 @@ func (r *Runner) Unexportable() map[string]string {
 }
 
 // refuse records that the name cannot be exported: its days count as
-// examined, with no events.
-func (j *accessJob) refuse(n need, msg string) {
-	j.setExport(n, nil)
+// examined, with no events. It returns the parts replaced, for the caller
+// to drop.
+func (j *accessJob) refuse(n need, msg string) (replaced []PartID) {
+	replaced = j.setExport(n, nil)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.refused == nil {
 		j.refused = map[string]string{}
 	}
 	j.refused[n.name] = msg
+	return replaced
 }
 
 // eventTime is the instant of an exported record: its ts read in the
@@ -683,13 +752,6 @@ func toEvent(name string, rec *clevertap.EventRecord, at time.Time) Event {
 		EventPropsJSON:   rawJSON(rec.EventProps, "{}"),
 		SessionPropsJSON: rawJSON(rec.SessionProps, "{}"),
 	}
-}
-
-func (r *Runner) saveEvents(ctx context.Context, batches []EventBatch) error {
-	if err := r.store.SaveEvents(ctx, r.runID, batches); err != nil {
-		return fatal("saving exported events: %w", err)
-	}
-	return nil
 }
 
 // park queues needs for the shared scans of their event names.

@@ -24,8 +24,20 @@ func (d detachedStore) SaveProfiles(ctx context.Context, runID, requestID string
 	return d.s.SaveProfiles(context.WithoutCancel(ctx), runID, requestID, profiles)
 }
 
-func (d detachedStore) SaveEvents(ctx context.Context, runID string, batches []EventBatch) error {
-	return d.s.SaveEvents(context.WithoutCancel(ctx), runID, batches)
+func (d detachedStore) BeginEvents(ctx context.Context, runID, requestID, eventName string) (PartID, error) {
+	return d.s.BeginEvents(context.WithoutCancel(ctx), runID, requestID, eventName)
+}
+
+func (d detachedStore) AppendEvents(ctx context.Context, runID string, pages []EventPage) error {
+	return d.s.AppendEvents(context.WithoutCancel(ctx), runID, pages)
+}
+
+func (d detachedStore) FinishEvents(ctx context.Context, runID string, exports []EventExport) ([]int64, error) {
+	return d.s.FinishEvents(context.WithoutCancel(ctx), runID, exports)
+}
+
+func (d detachedStore) DropEvents(ctx context.Context, runID string, parts []PartID) error {
+	return d.s.DropEvents(context.WithoutCancel(ctx), runID, parts)
 }
 
 func (d detachedStore) SetStatus(ctx context.Context, runID, requestID string, st Status, detail string, at time.Time) error {

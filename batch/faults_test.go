@@ -250,7 +250,7 @@ func TestCancelMidRun(t *testing.T) {
 // TestLedgerFailureIsFatal: when the ledger refuses a write the run stops
 // with ErrFatal.
 func TestLedgerFailureIsFatal(t *testing.T) {
-	for _, op := range []string{"SaveProfiles", "SaveEvents", "SetStatus", "PlanDeletion", "MarkDeleteSubmitted", "RecordCheck"} {
+	for _, op := range []string{"SaveProfiles", "BeginEvents", "AppendEvents", "FinishEvents", "SetStatus", "PlanDeletion", "MarkDeleteSubmitted", "RecordCheck"} {
 		t.Run(op, func(t *testing.T) {
 			t.Parallel()
 			ds, acc, del := mixedCase(t, 20, 3, 3)

@@ -180,8 +180,10 @@ func (ix *ownerIndex) owners(rec *clevertap.EventRecord) []*accessJob {
 }
 
 // sharedScan exports one event name over the span of group, hands every
-// record to the jobs of the round that own it, and saves the name for the
-// jobs that were waiting for it.
+// record to the jobs of the round that own it, writing each job's into a
+// part of its own page by page, and saves the name for the jobs that were
+// waiting for it. The run holds one page of records at a time, however
+// many the scan finds.
 func (r *Runner) sharedScan(ctx context.Context, name string, group []*parkedNeed, jobs []*accessJob, idx *ownerIndex) error {
 	sp := dateSpan{group[0].need.from, group[0].need.to}
 	for _, p := range group {
@@ -192,45 +194,61 @@ func (r *Runner) sharedScan(ctx context.Context, name string, group []*parkedNee
 		return ctx.Err()
 	}
 	defer end()
-	found := map[*accessJob][]Event{}
+	waiting := make([]*accessJob, 0, len(group))
+	for _, p := range group {
+		waiting = append(waiting, p.job)
+	}
+	writers := map[*accessJob]*partWriter{}
+	var active []*partWriter // writers in order of their first record
 	tallies := map[*accessJob]*tally{}
 	q := clevertap.EventQuery{EventName: name, From: sp.from, To: sp.to, BatchSize: r.cfg.EventBatchSize}
 	for page, err := range r.api.Events(ctx, q) {
-		if errors.Is(err, clevertap.ErrInvalidRequest) {
-			waiting := make([]*accessJob, 0, len(group))
-			for _, p := range group {
-				waiting = append(waiting, p.job)
+		if err == nil {
+			for i := range page {
+				rec := &page[i]
+				at := r.eventTime(rec)
+				for _, job := range idx.owners(rec) {
+					zt := tallies[job]
+					if zt == nil {
+						zt = r.zone.tally(job.s, name)
+						tallies[job] = zt
+					}
+					zt.see(rec, at)
+					w := writers[job]
+					if w == nil {
+						w = newPartWriter(job, name)
+						writers[job] = w
+						active = append(active, w)
+					}
+					w.add(toEvent(name, rec, at))
+				}
 			}
-			return r.cannotExport(ctx, waiting, need{name: name, from: sp.from, to: sp.to}, err)
+			err = r.writePages(ctx, active...)
 		}
 		if err != nil {
-			return r.failScan(ctx, group, err)
+			r.dropWriters(ctx, active...)
 		}
-		for i := range page {
-			rec := &page[i]
-			at := r.eventTime(rec)
-			for _, job := range idx.owners(rec) {
-				zt := tallies[job]
-				if zt == nil {
-					zt = r.zone.tally(job.s, name)
-					tallies[job] = zt
-				}
-				zt.see(rec, at)
-				found[job] = append(found[job], toEvent(name, rec, at))
-			}
+		switch {
+		case errors.Is(err, clevertap.ErrInvalidRequest):
+			return r.cannotExport(ctx, waiting, need{name: name, from: sp.from, to: sp.to}, err)
+		case errors.Is(err, ErrFatal):
+			return err
+		case err != nil:
+			return r.failScan(ctx, group, err)
 		}
 	}
 	for _, zt := range tallies {
 		if err := zt.settle(); err != nil {
+			r.dropWriters(ctx, active...)
 			return err
 		}
 	}
 	for _, job := range jobs {
-		job.capture(name, sp, found[job], r.cfg.Location)
-	}
-	waiting := make([]*accessJob, 0, len(group))
-	for _, p := range group {
-		waiting = append(waiting, p.job)
+		var part heldPart // no events of the subject: the scan's days only replace
+		if w := writers[job]; w != nil {
+			part = w.held()
+		}
+		r.dropParts(ctx, job.capture(name, sp, part, r.cfg.Location))
 	}
 	return r.saveCovered(ctx, name, waiting)
 }

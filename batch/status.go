@@ -155,6 +155,10 @@ var (
 	ErrUnknownRequest = errors.New("request not in the ledger")
 	// ErrWrongType: an access-only write to a deletion, or the reverse.
 	ErrWrongType = errors.New("request is of the other type")
+	// ErrUnknownPart: a part of an event export that is not there to
+	// write to or export: never begun, removed, another run's, already
+	// exported (for an append), or of another request or event name.
+	ErrUnknownPart = errors.New("no such pending part of an event export")
 )
 
 // CheckMove returns nil when a request of type t may move from status from

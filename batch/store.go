@@ -27,10 +27,35 @@ type Store interface {
 	// SaveProfiles replaces the access bundle's profiles of a request.
 	SaveProfiles(ctx context.Context, runID, requestID string, profiles []FoundProfile) error
 
-	// SaveEvents commits, for each batch, the events of one (request, event
-	// name) and marks that name done, all in one transaction: a name is
-	// either wholly exported or not at all.
-	SaveEvents(ctx context.Context, runID string, batches []EventBatch) error
+	// BeginEvents starts a part of the export of one (request, event
+	// name), to be written page by page. Until FinishEvents exports the
+	// name with it, a part is pending: OpenWork and the reports do not see
+	// it, and it takes appends only from the run that began it. Pending
+	// parts another run left for the same name (an interrupted export)
+	// are removed first, so exporting a name again never duplicates.
+	BeginEvents(ctx context.Context, runID, requestID, eventName string) (PartID, error)
+
+	// AppendEvents adds each page's events to its part, all in one
+	// transaction. Every part must be pending and begun by this run, else
+	// nothing is added and the error matches ErrUnknownPart. It keeps no
+	// reference to the slices.
+	AppendEvents(ctx context.Context, runID string, pages []EventPage) error
+
+	// FinishEvents exports each name as the union of its parts (see
+	// EventExport), all in one transaction: a name is wholly exported or
+	// not at all, and when one export is refused none is made. It records
+	// the name done with the count it now holds, which it returns per
+	// export, and removes the parts the name was exported with before and
+	// no longer is, and the pending parts other runs left for it. A part
+	// must be of the export's request and name, and pending (this run's)
+	// or already exported, else the error matches ErrUnknownPart.
+	FinishEvents(ctx context.Context, runID string, exports []EventExport) ([]int64, error)
+
+	// DropEvents removes pending parts this run began, with their events:
+	// an export that failed, or was replaced before it was finished.
+	// Exported parts, other runs' parts and unknown ones are left alone.
+	// A request that closes loses its pending parts anyway.
+	DropEvents(ctx context.Context, runID string, parts []PartID) error
 
 	// SetStatus moves a request to st with a human-readable detail. A
 	// terminal status sets completed_at to at.
@@ -155,13 +180,34 @@ type Event struct {
 	SessionPropsJSON string
 }
 
-// EventBatch is the complete export of one event name for one request.
-// Expected is the count the profile summaries announced.
-type EventBatch struct {
+// PartID names a part of an event export in the store; zero is no part.
+type PartID int64
+
+// EventPage is a page of events to append to a part. Every event has the
+// part's event name.
+type EventPage struct {
+	Part   PartID
+	Events []Event
+}
+
+// EventExport is the complete export of one event name for one request,
+// made of parts written earlier, the oldest first: each part's events
+// replace, in the earlier parts, the events from its From up to (not
+// including) its To, the days a later scan examined again. A part whose
+// From is not before its To replaces nothing; one with ID zero holds no
+// events, and only replaces. Expected is the count the profile summaries
+// announced.
+type EventExport struct {
 	RequestID string
 	EventName string
 	Expected  int64
-	Events    []Event
+	Parts     []EventPart
+}
+
+// EventPart is one part of an EventExport and the time range it replaces.
+type EventPart struct {
+	ID       PartID
+	From, To time.Time
 }
 
 // Failure is one failed attempt at a request.

@@ -30,7 +30,17 @@ func TestConformance(t *testing.T) {
 			return storetest.Snapshot{Status: rec.Status, Detail: rec.Detail, Attempts: rec.Attempts,
 				Closed:   !rec.CompletedAt.IsZero(),
 				Profiles: rawInt(t, st.Path(), "SELECT count(*) FROM access_profiles WHERE request_id = ?", id),
-				Events:   rawInt(t, st.Path(), "SELECT count(*) FROM access_events WHERE request_id = ?", id)}
+				Events: rawInt(t, st.Path(), `SELECT count(*) FROM access_events e JOIN access_event_parts p
+					ON p.part_id = e.part_id WHERE e.request_id = ? AND p.exported`, id),
+				Held: rawInt(t, st.Path(), "SELECT count(*) FROM access_events WHERE request_id = ?", id)}
+		},
+		NextRun: func(t *testing.T, s batch.Store, run string) string {
+			t.Helper()
+			st := s.(*checkpoint.Store)
+			if err := st.EndRun(t.Context(), run, "interrupted"); err != nil {
+				t.Fatalf("EndRun: %v", err)
+			}
+			return mustBeginRun(t, st)
 		},
 	})
 }

@@ -66,6 +66,18 @@ func runChild(mode, path string) error {
 		if err := imp.wait(); err != nil {
 			return err
 		}
+	case "export":
+		// The request was imported and "E" exported once by the parent;
+		// an export of it again dies after two pages.
+		id, err := s.BeginEvents(ctx, runID, crashRequest(0).ID, "E")
+		if err != nil {
+			return err
+		}
+		for page := range 2 {
+			if err := s.AppendEvents(ctx, runID, []batch.EventPage{{Part: id, Events: crashEvents(page*3, 3)}}); err != nil {
+				return err
+			}
+		}
 	case "status":
 		if err := s.SetStatus(ctx, runID, crashRequest(0).ID, batch.StatusDone, "bundle written", time.Now()); err != nil {
 			return err
@@ -215,5 +227,80 @@ func TestKilledHolderLockIsTakenOver(t *testing.T) {
 	}
 	if c.Lock == nil || c.Lock.RunID != runID || c.Lock.PID != os.Getpid() {
 		t.Errorf("lock after the takeover = %+v, want held by run %s of pid %d", c.Lock, runID, os.Getpid())
+	}
+}
+
+// crashEvents are n events of name E, the first the i-th.
+func crashEvents(i, n int) []batch.Event {
+	out := make([]batch.Event, n)
+	for j := range out {
+		out[j] = batch.Event{ObjectID: "g", EventName: "E", Time: time.Unix(int64(i+j), 0).UTC(),
+			EventPropsJSON: fmt.Sprintf(`{"i":%d}`, i+j), SessionPropsJSON: "{}"}
+	}
+	return out
+}
+
+// A run killed mid-export leaves no trace of the export in what OpenWork
+// and the reports see, and the next export of the name holds its events
+// once.
+func TestKilledExportIsInvisibleAndNotDuplicated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s := mustOpenInternal(t, path, Options{})
+	ctx := t.Context()
+	runID, err := s.BeginRun(ctx, RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := s.NewImporter(ctx, runID, crashManifest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.Add(ctx, crashRequest(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := imp.Finish(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	export := func(runID string, n int) {
+		t.Helper()
+		id, err := s.BeginEvents(ctx, runID, crashRequest(0).ID, "E")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AppendEvents(ctx, runID, []batch.EventPage{{Part: id, Events: crashEvents(0, n)}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FinishEvents(ctx, runID, []batch.EventExport{{RequestID: crashRequest(0).ID, EventName: "E",
+			Expected: int64(n), Parts: []batch.EventPart{{ID: id}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	export(runID, 2)
+	if err := s.EndRun(ctx, runID, "ok"); err != nil {
+		t.Fatal(err)
+	}
+
+	killChild(t, "export", path) // writes 6 events of E into a part, then dies
+
+	exported := `SELECT count(*) FROM access_events e JOIN access_event_parts p ON p.part_id = e.part_id WHERE p.exported`
+	if got := countRows(t, s, "SELECT count(*) FROM access_events"); got != 8 {
+		t.Fatalf("after the kill the ledger holds %d events, want the 2 exported and the 6 the child wrote", got)
+	}
+	if got := countRows(t, s, exported); got != 2 {
+		t.Errorf("after the kill %d events are exported, want 2", got)
+	}
+	if got := countRows(t, s, "SELECT exported FROM access_event_names"); got != 2 {
+		t.Errorf("after the kill the name records %d events, want 2", got)
+	}
+	runID, err = s.BeginRun(ctx, RunInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	export(runID, 7)
+	if got := countRows(t, s, "SELECT count(*) FROM access_events"); got != 7 {
+		t.Errorf("after exporting E again the ledger holds %d events, want 7", got)
+	}
+	if got := countRows(t, s, exported); got != 7 {
+		t.Errorf("after exporting E again %d events are exported, want 7", got)
 	}
 }

@@ -1,6 +1,7 @@
 package checkpoint_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
+	"github.com/ctdsr/ctdsr/batch/storetest"
 	"github.com/ctdsr/ctdsr/checkpoint"
 )
 
@@ -130,4 +132,11 @@ func fileSHA(tb testing.TB, path string) string {
 		tb.Fatal(err)
 	}
 	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+
+// saveEvents exports each batch whole, in parts written a page at a time
+// (storetest.Save).
+func saveEvents(ctx context.Context, st batch.Store, run string, batches []storetest.Batch) error {
+	_, err := storetest.Save(ctx, st, run, batches...)
+	return err
 }

@@ -145,3 +145,79 @@ func rawLedger(t *testing.T, path string) (*sql.DB, *slog.Logger, func() time.Ti
 	db.SetMaxOpenConns(1)
 	return db, slog.New(slog.DiscardHandler), func() time.Time { return time.Unix(1, 0) }
 }
+
+// Migration 0012 puts events in parts: every name exported before becomes
+// one exported part holding its events, in their order, so the reports
+// and OpenWork see what they saw before.
+func TestMigration0012MakesExportedParts(t *testing.T) {
+	db, log, now := rawLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
+	old := fstest.MapFS{}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if path.Base(name) < "0012" {
+			old[name] = &fstest.MapFile{Data: mustReadMigration(t, path.Base(name))}
+		}
+	}
+	if err := migrate(t.Context(), db, old, now, log); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO runs (run_id, started_at, args, tool_version, pid, hostname) VALUES ('r', 0, '[]', 'old', 1, 'h')`,
+		`INSERT INTO manifests (manifest_id, sha256, path, format, first_run_id, created_at) VALUES (1, printf('%064d', 0), 'm.csv', 'csv', 'r', 0)`,
+		`INSERT INTO requests (req_id, request_id, request_type, email, content_hash, source_row, manifest_id, created_at, updated_at, state)
+			VALUES (1, 'A1', 'access', 'a@example.com', zeroblob(32), 2, 1, 0, 0, 'done'),
+			       (2, 'A2', 'access', 'b@example.com', zeroblob(32), 3, 1, 0, 0, 'pending')`,
+		`INSERT INTO access_event_names (request_id, event_name, expected, exported, done_at)
+			VALUES ('A1', 'E', 2, 2, 0), ('A1', 'F', 1, 0, 0), ('A2', 'E', 1, 1, 0)`,
+		`INSERT INTO access_events (request_id, event_name, seq, object_id, event_time, event_props_json, session_props_json)
+			VALUES ('A1', 'E', 0, 'g', 5, '{"n":0}', '{}'), ('A1', 'E', 1, 'g', 7, '{"n":1}', '{}'),
+			       ('A2', 'E', 0, 'h', 3, '{}', '{}')`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := migrate(t.Context(), db, migrationFiles, now, log); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(t.Context(), `SELECT p.request_id || ' ' || p.event_name || ' ' || p.exported || ' ' ||
+		coalesce(p.run_id, '-') || ' ' || coalesce(group_concat(e.seq || ':' || e.event_props_json, ','), '')
+		FROM access_event_parts p LEFT JOIN access_events e ON e.part_id = p.part_id
+		AND e.request_id = p.request_id AND e.event_name = p.event_name
+		GROUP BY p.part_id ORDER BY p.request_id, p.event_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`A1 E 1 - 0:{"n":0},1:{"n":1}`, "A1 F 1 - ", "A2 E 1 - 0:{}"}
+	if !slices.Equal(got, want) {
+		t.Errorf("parts after 0012:\n got %q\nwant %q", got, want)
+	}
+	for q, want := range map[string]int{
+		"SELECT count(*) FROM access_events":                                                                  3,
+		"SELECT count(*) FROM pragma_foreign_key_check":                                                       0,
+		"SELECT count(*) FROM sqlite_schema WHERE name IN ('access_events_order', 'access_event_parts_name')": 2,
+	} {
+		var n int
+		if err := db.QueryRowContext(t.Context(), q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if n != want {
+			t.Errorf("after 0012: %s = %d, want %d", q, n, want)
+		}
+	}
+}

@@ -63,6 +63,7 @@ func (s *Store) Purge(ctx context.Context, runID string, closedBefore time.Time)
 		for _, v := range todo {
 			for _, q := range []string{
 				"DELETE FROM access_events WHERE request_id = ?",
+				"DELETE FROM access_event_parts WHERE request_id = ?",
 				"DELETE FROM access_event_names WHERE request_id = ?",
 				"DELETE FROM access_profiles WHERE request_id = ?",
 				"UPDATE deletions SET identities = '[]' WHERE request_id = ?",

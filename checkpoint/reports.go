@@ -161,15 +161,21 @@ func (s *Store) ReportProfiles(ctx context.Context, sel report.Selection, fn fun
 }
 
 // ReportEvents renders access_events.parquet rows of finished access
-// requests, by request, event name and time: the order the ledger keeps
-// them in (seq is the canonical time order within a name), so a request
-// with a million events is streamed, not sorted.
+// requests, the events of exported parts only, by request, event name and
+// the canonical order of a name's events: time, objectId, the properties,
+// then the rest, whatever order CleverTap returned them in (the pages of
+// an export are written as they come, so the order is the report's to
+// make). The index access_events_order holds them by request, name, time
+// and objectId.
 func (s *Store) ReportEvents(ctx context.Context, sel report.Selection, fn func(report.EventRow) error) error {
 	with, cond, args := selected(sel)
 	q := with + `SELECT e.request_id, e.object_id, e.identity, e.email, e.event_name, e.event_time,
 		e.event_props_json, e.session_props_json
 		FROM requests r JOIN access_events e ON e.request_id = r.request_id
-		WHERE r.state = 'done' AND ` + cond + ` ORDER BY e.request_id, e.event_name, e.seq`
+		WHERE r.state = 'done' AND ` + cond + ` AND e.part_id IN
+			(SELECT p.part_id FROM access_event_parts p WHERE p.request_id = r.request_id AND p.exported)
+		ORDER BY e.request_id, e.event_name, e.event_time, e.object_id, e.event_props_json,
+			e.session_props_json, e.identity, e.email`
 	return s.each(ctx, "access events report", q, args, func(rows *sql.Rows) error {
 		var (
 			row report.EventRow

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ctdsr/ctdsr/batch"
 	"github.com/ctdsr/ctdsr/batch/report"
+	"github.com/ctdsr/ctdsr/batch/storetest"
 	"github.com/ctdsr/ctdsr/checkpoint"
 )
 
@@ -64,13 +65,13 @@ func mustReportLedger(tb testing.TB) reportLedger {
 	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
 	must(tb, "SaveProfiles", l.st.SaveProfiles(ctx, run, "A1", []batch.FoundProfile{
 		profile("p2", batch.MatchedByEmail), profile("p1", batch.MatchedByBoth)}))
-	must(tb, "SaveEvents", l.st.SaveEvents(ctx, run, []batch.EventBatch{
+	must(tb, "SaveEvents", saveEvents(ctx, l.st, run, []storetest.Batch{
 		{RequestID: "A1", EventName: "open", Expected: 2, Events: []batch.Event{ev("open", "g-p1", sec(3), "{}"), ev("open", "g-p1", sec(1), "{}")}},
 		{RequestID: "A1", EventName: "buy", Expected: 2, Events: []batch.Event{ev("buy", "g-p1", sec(3), `{"sku":1}`), ev("buy", "g-p1", sec(2), "{}")}},
 	}))
 	must(tb, "SetStatus", l.st.SetStatus(ctx, run, "A1", batch.StatusDone, "bundle written", h(2)))
 	must(tb, "SaveProfiles", l.st.SaveProfiles(ctx, run, "A2", []batch.FoundProfile{profile("p3", batch.MatchedByEmail)}))
-	must(tb, "SaveEvents", l.st.SaveEvents(ctx, run, []batch.EventBatch{
+	must(tb, "SaveEvents", saveEvents(ctx, l.st, run, []storetest.Batch{
 		{RequestID: "A2", EventName: "open", Expected: 1, Events: []batch.Event{ev("open", "g-p3", 0, "{}")}}}))
 	for range 2 {
 		must(tb, "RecordFailure", l.st.RecordFailure(ctx, run, "A2", batch.Failure{Class: "server", Message: "HTTP 503"}))

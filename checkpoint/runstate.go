@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
@@ -205,67 +204,6 @@ func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profi
 		return fmt.Errorf("save profiles of request %s: %w", requestID, err)
 	}
 	return nil
-}
-
-// SaveEvents commits the complete export of each (request, event name) in
-// one transaction, replacing anything an interrupted earlier attempt left;
-// when one batch fails (an unknown or deletion request) none is saved.
-// Events are stored in a canonical order, so the reports do not depend on
-// the order CleverTap returned them in.
-func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.EventBatch) error {
-	err := s.inTx(ctx, runID, func(tx *sql.Tx) error {
-		now := s.opts.Now()
-		insert, err := tx.PrepareContext(ctx, `INSERT INTO access_events (request_id, event_name, seq,
-			object_id, identity, email, event_time, event_props_json, session_props_json)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer insert.Close()
-		for _, b := range batches {
-			cur, err := currentOf(ctx, tx, b.RequestID)
-			if err != nil {
-				return fmt.Errorf("request %s: %w", b.RequestID, err)
-			}
-			if err := cur.writable(batch.Access); err != nil {
-				return fmt.Errorf("request %s: %w", b.RequestID, err)
-			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM access_events WHERE request_id = ? AND event_name = ?",
-				b.RequestID, b.EventName); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO access_event_names
-				(request_id, event_name, expected, exported, done_at) VALUES (?, ?, ?, ?, ?)`,
-				b.RequestID, b.EventName, b.Expected, len(b.Events), dbTime(now)); err != nil {
-				return err
-			}
-			events := slices.Clone(b.Events)
-			slices.SortStableFunc(events, compareEvents)
-			for i, e := range events {
-				if _, err := insert.ExecContext(ctx, b.RequestID, b.EventName, i, e.ObjectID, e.Identity, e.Email, dbTime(e.Time),
-					e.EventPropsJSON, e.SessionPropsJSON); err != nil {
-					return err
-				}
-			}
-			if err := touch(ctx, tx, runID, b.RequestID, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("save exported events: %w", err)
-	}
-	return nil
-}
-
-// compareEvents is the canonical order of one name's events: time,
-// objectId, properties, then every other stored field, so that no two
-// distinguishable events tie.
-func compareEvents(a, b batch.Event) int {
-	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ObjectID, b.ObjectID),
-		cmp.Compare(a.EventPropsJSON, b.EventPropsJSON), cmp.Compare(a.SessionPropsJSON, b.SessionPropsJSON),
-		cmp.Compare(a.Identity, b.Identity), cmp.Compare(a.Email, b.Email))
 }
 
 // PlanDeletion records the ids a deletion sends, before they are sent. A

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ctdsr/ctdsr/batch"
+	"github.com/ctdsr/ctdsr/batch/report"
+	"github.com/ctdsr/ctdsr/batch/storetest"
 	"github.com/ctdsr/ctdsr/checkpoint"
 )
 
@@ -162,7 +164,8 @@ var runStateTables = []string{
 	"requests ORDER BY req_id",
 	"access_profiles ORDER BY request_id, ordinal",
 	"access_event_names ORDER BY request_id, event_name",
-	"access_events ORDER BY request_id, event_name, seq",
+	"access_event_parts ORDER BY part_id",
+	"access_events ORDER BY part_id, seq",
 	"deletions ORDER BY request_id",
 }
 
@@ -182,11 +185,14 @@ func dumpRunState(tb testing.TB, path string) string {
 	return b.String()
 }
 
-// storedEvents lists the events of (request, name) as stored, in seq order.
+// storedEvents lists the exported events of (request, name), numbered in
+// time order.
 func storedEvents(tb testing.TB, path, requestID, name string) []string {
 	tb.Helper()
-	return rawRows(tb, path, `SELECT seq, object_id, identity, event_time, event_props_json
-		FROM access_events WHERE request_id = ? AND event_name = ? ORDER BY seq`, requestID, name)
+	return rawRows(tb, path, `SELECT row_number() OVER (ORDER BY event_time, object_id, event_props_json) - 1,
+		object_id, identity, event_time, event_props_json
+		FROM access_events e JOIN access_event_parts p ON p.part_id = e.part_id
+		WHERE e.request_id = ? AND e.event_name = ? AND p.exported ORDER BY 1`, requestID, name)
 }
 
 // h is day0 plus n hours.
@@ -219,15 +225,15 @@ func TestOpenWorkReturnsOpenRequestsWithTheirProgress(t *testing.T) {
 	}
 
 	// A1: two names exported, one of them twice.
-	must(t, "SaveEvents", l.st.SaveEvents(ctx, run, []batch.EventBatch{
+	must(t, "SaveEvents", saveEvents(ctx, l.st, run, []storetest.Batch{
 		{RequestID: "A1", EventName: "open", Expected: 1, Events: []batch.Event{ev("open", "o1", 0, "{}")}},
 		{RequestID: "A1", EventName: "buy", Expected: 1, Events: []batch.Event{ev("buy", "o1", time.Minute, "{}")}},
 	}))
-	must(t, "SaveEvents", l.st.SaveEvents(ctx, run, []batch.EventBatch{
+	must(t, "SaveEvents", saveEvents(ctx, l.st, run, []storetest.Batch{
 		{RequestID: "A1", EventName: "open", Expected: 2, Events: []batch.Event{ev("open", "o1", 0, "{}"), ev("open", "o1", 1, "{}")}},
 	}))
 	// A2: done; A3: nothing found; A4: given up; A5: one failed attempt.
-	must(t, "SaveEvents", l.st.SaveEvents(ctx, run, []batch.EventBatch{{RequestID: "A2", EventName: "open"}}))
+	must(t, "SaveEvents", saveEvents(ctx, l.st, run, []storetest.Batch{{RequestID: "A2", EventName: "open"}}))
 	must(t, "SetStatus", l.st.SetStatus(ctx, run, "A2", batch.StatusDone, "bundle written", h(1)))
 	must(t, "SetStatus", l.st.SetStatus(ctx, run, "A3", batch.StatusNotFound, "", h(1)))
 	must(t, "RecordFailure", l.st.RecordFailure(ctx, run, "A4", batch.Failure{Class: "invalid", Message: "HTTP 400", GiveUp: true}))
@@ -269,16 +275,16 @@ func TestOpenWorkReturnsOpenRequestsWithTheirProgress(t *testing.T) {
 	}
 }
 
-func TestSaveEventsReplacesANameWhole(t *testing.T) {
+func TestExportReplacesANameWhole(t *testing.T) {
 	l := mustLedger(t, req("A1", "a1@example.com", "a.csv", 2))
 	ctx := t.Context()
-	must(t, "SaveEvents", l.st.SaveEvents(ctx, l.runID, []batch.EventBatch{
+	must(t, "SaveEvents", saveEvents(ctx, l.st, l.runID, []storetest.Batch{
 		{RequestID: "A1", EventName: "open", Expected: 3, Events: []batch.Event{
 			ev("open", "o1", 1*time.Second, "{}"), ev("open", "o2", 2*time.Second, "{}"), ev("open", "o3", 3*time.Second, "{}")}},
 		{RequestID: "A1", EventName: "buy", Expected: 1, Events: []batch.Event{ev("buy", "o1", 4*time.Second, "{}")}},
 	}))
 	// A resumed run exports "open" again and finds fewer events.
-	must(t, "SaveEvents", l.st.SaveEvents(ctx, l.runID, []batch.EventBatch{
+	must(t, "SaveEvents", saveEvents(ctx, l.st, l.runID, []storetest.Batch{
 		{RequestID: "A1", EventName: "open", Expected: 2, Events: []batch.Event{
 			ev("open", "o8", 6*time.Second, "{}"), ev("open", "o9", 5*time.Second, `{"again":true}`)}},
 	}))
@@ -303,13 +309,14 @@ func TestSaveEventsReplacesANameWhole(t *testing.T) {
 		t.Errorf("exported names after saving open twice = %q, want buy 1/1 and open 2/2", got)
 	}
 	if got := mustRequest(t, l.st, "A1").LastRunID; got != l.runID {
-		t.Errorf("A1's last run after SaveEvents = %q, want %q", got, l.runID)
+		t.Errorf("A1's last run after FinishEvents = %q, want %q", got, l.runID)
 	}
 }
 
-func TestSaveEventsStoresACanonicalOrder(t *testing.T) {
-	// The canonical order: time, then objectId, then the properties, then
-	// the rest; whatever order CleverTap returned the events in.
+// The reports list a name's events in the canonical order: time, then
+// objectId, then the properties, then the rest; whatever order CleverTap
+// returned them in, and however they were split into pages.
+func TestReportEventsInCanonicalOrder(t *testing.T) {
 	canonical := []batch.Event{
 		ev("open", "z", 0, `{}`),
 		ev("open", "a", time.Second, `{"n":1}`),
@@ -319,11 +326,9 @@ func TestSaveEventsStoresACanonicalOrder(t *testing.T) {
 		ev("open", "a", time.Minute, `{}`),
 	}
 	var want []string
-	for i, e := range canonical {
-		want = append(want, fmt.Sprintf("%d | %s | %s | %d | %s", i, e.ObjectID, e.Identity, e.Time.UnixMicro(), e.EventPropsJSON))
+	for _, e := range canonical {
+		want = append(want, fmt.Sprintf("%s | %s | %d | %s", e.ObjectID, e.Identity, e.Time.UnixMicro(), e.EventPropsJSON))
 	}
-	l := mustLedger(t, req("A1", "a1@example.com", "a.csv", 2))
-
 	for _, c := range []struct {
 		name  string
 		order []int // indexes into canonical, as CleverTap returned them
@@ -335,48 +340,64 @@ func TestSaveEventsStoresACanonicalOrder(t *testing.T) {
 		{"shuffled", []int{4, 5, 1, 0, 3, 2}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			l := mustLedger(t, req("A1", "a1@example.com", "a.csv", 2))
 			events := make([]batch.Event, len(c.order))
 			for i, j := range c.order {
 				events[i] = canonical[j]
 			}
-			must(t, "SaveEvents", l.st.SaveEvents(t.Context(), l.runID, []batch.EventBatch{
+			must(t, "SaveEvents", saveEvents(t.Context(), l.st, l.runID, []storetest.Batch{
 				{RequestID: "A1", EventName: "open", Expected: int64(len(events)), Events: events}}))
-			if got := storedEvents(t, l.path, "A1", "open"); !slices.Equal(got, want) {
-				t.Errorf("events saved in order %v are stored as\n  %s\nwant\n  %s", c.order,
+			must(t, "SetStatus", l.st.SetStatus(t.Context(), l.runID, "A1", batch.StatusDone, "", day0))
+			var got []string
+			must(t, "ReportEvents", l.st.ReportEvents(t.Context(), report.Selection{All: true, Now: day0},
+				func(r report.EventRow) error {
+					got = append(got, fmt.Sprintf("%s | %s | %d | %s", r.ObjectID, r.Identity, r.EventTime.UnixMicro(), r.EventPropsJSON))
+					return nil
+				}))
+			if !slices.Equal(got, want) {
+				t.Errorf("events saved in order %v are reported as\n  %s\nwant\n  %s", c.order,
 					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 			}
 		})
 	}
 }
 
-func TestSaveEventsIsAtomic(t *testing.T) {
-	replaceOpen := batch.EventBatch{RequestID: "A1", EventName: "open", Expected: 2, Events: []batch.Event{
-		ev("open", "o2", time.Second, "{}"), ev("open", "o3", 2*time.Second, "{}")}}
-	addBuy := batch.EventBatch{RequestID: "A1", EventName: "buy", Expected: 1, Events: []batch.Event{ev("buy", "o1", 3*time.Second, "{}")}}
+// A refused FinishEvents changes nothing: no name of the call is exported.
+func TestFinishEventsIsAtomic(t *testing.T) {
 	for _, c := range []struct {
 		name    string
-		batches []batch.EventBatch
+		last    batch.EventExport
 		wantErr error // besides failing; nil: any error
 	}{
-		{"a later batch of an unknown request", []batch.EventBatch{replaceOpen, addBuy,
-			{RequestID: "NOPE", EventName: "open", Events: []batch.Event{ev("open", "o1", 0, "{}")}}}, checkpoint.ErrUnknownRequest},
-		{"a later batch of a deletion request", []batch.EventBatch{replaceOpen, addBuy,
-			{RequestID: "D1", EventName: "open", Events: []batch.Event{ev("open", "o1", 0, "{}")}}}, nil},
+		{"a later export of an unknown request", batch.EventExport{RequestID: "NOPE", EventName: "open"}, checkpoint.ErrUnknownRequest},
+		{"a later export of a deletion request", batch.EventExport{RequestID: "D1", EventName: "open"}, batch.ErrWrongType},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// A1 has "open" exported already; the failing call would replace it.
 			l := mustLedger(t, req("A1", "a1@example.com", "a.csv", 2), del("D1", "d1@example.com", "a.csv", 3))
-			must(t, "SaveEvents", l.st.SaveEvents(t.Context(), l.runID, []batch.EventBatch{
+			ctx := t.Context()
+			must(t, "SaveEvents", saveEvents(ctx, l.st, l.runID, []storetest.Batch{
 				{RequestID: "A1", EventName: "open", Expected: 1, Events: []batch.Event{ev("open", "o1", 0, "{}")}}}))
+			part := func(name string, events ...batch.Event) batch.PartID {
+				id, err := l.st.BeginEvents(ctx, l.runID, "A1", name)
+				must(t, "BeginEvents", err)
+				must(t, "AppendEvents", l.st.AppendEvents(ctx, l.runID, []batch.EventPage{{Part: id, Events: events}}))
+				return id
+			}
+			open := part("open", ev("open", "o2", time.Second, "{}"), ev("open", "o3", 2*time.Second, "{}"))
+			buy := part("buy", ev("buy", "o1", 3*time.Second, "{}"))
 			l.clk.Add(time.Hour)
 			before := dumpRunState(t, l.path)
 
-			err := l.st.SaveEvents(t.Context(), l.runID, c.batches)
+			_, err := l.st.FinishEvents(ctx, l.runID, []batch.EventExport{
+				{RequestID: "A1", EventName: "open", Expected: 2, Parts: []batch.EventPart{{ID: open}}},
+				{RequestID: "A1", EventName: "buy", Expected: 1, Parts: []batch.EventPart{{ID: buy}}},
+				c.last})
 			if err == nil || (c.wantErr != nil && !errors.Is(err, c.wantErr)) {
-				t.Errorf("SaveEvents with %s = %v, want an error (%v)", c.name, err, c.wantErr)
+				t.Errorf("FinishEvents with %s = %v, want an error (%v)", c.name, err, c.wantErr)
 			}
 			if after := dumpRunState(t, l.path); after != before {
-				t.Errorf("SaveEvents with %s failed but changed the ledger from\n%s\nto\n%s", c.name, before, after)
+				t.Errorf("FinishEvents with %s failed but changed the ledger from\n%s\nto\n%s", c.name, before, after)
 			}
 		})
 	}
@@ -528,10 +549,18 @@ func TestRunStateWritesNeedTheLock(t *testing.T) {
 					return l.st.SaveProfiles(ctx, run, "A1", []batch.FoundProfile{
 						{MatchedBy: batch.MatchedByEmail, ObjectIDs: []string{"g1"}, RetrievedAt: day0}})
 				}},
-				{"SaveEvents", func() error {
-					return l.st.SaveEvents(ctx, run, []batch.EventBatch{{RequestID: "A1", EventName: "open",
-						Expected: 1, Events: []batch.Event{ev("open", "g1", 0, "{}")}}})
+				{"BeginEvents", func() error {
+					_, err := l.st.BeginEvents(ctx, run, "A1", "open")
+					return err
 				}},
+				{"AppendEvents", func() error {
+					return l.st.AppendEvents(ctx, run, []batch.EventPage{{Part: 1, Events: []batch.Event{ev("open", "g1", 0, "{}")}}})
+				}},
+				{"FinishEvents", func() error {
+					_, err := l.st.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "A1", EventName: "open"}})
+					return err
+				}},
+				{"DropEvents", func() error { return l.st.DropEvents(ctx, run, []batch.PartID{1}) }},
 				{"SetStatus", func() error { return l.st.SetStatus(ctx, run, "A1", batch.StatusDone, "", day0) }},
 				{"RecordFailure", func() error {
 					return l.st.RecordFailure(ctx, run, "A1", batch.Failure{Class: "server", Message: "HTTP 503"})
@@ -555,34 +584,54 @@ func TestRunStateWritesNeedTheLock(t *testing.T) {
 	}
 }
 
-// BenchmarkSaveEvents saves 100,000 events per call: 1,000 event names of
-// 100 events each, spread over 10 access requests, in one transaction.
-// Each call after the first replaces what the previous one saved, as a
-// resumed run does. It reports events/s.
-func BenchmarkSaveEvents(b *testing.B) {
+// BenchmarkExportEvents exports 100,000 events per call: 1,000 event names
+// of 100 events each, spread over 10 access requests, each name in a part
+// of its own, the pages written in one AppendEvents and the names exported
+// in one FinishEvents. Each call after the first replaces what the
+// previous one exported, as a resumed run does. It reports events/s.
+func BenchmarkExportEvents(b *testing.B) {
 	const requests, namesPerRequest, eventsPerName = 10, 100, 100
 	var reqs []batch.Request
 	for i := range requests {
 		reqs = append(reqs, req(fmt.Sprintf("A%02d", i), fmt.Sprintf("a%d@example.com", i), "a.csv", i+2))
 	}
 	l := mustLedger(b, reqs...)
-	var batches []batch.EventBatch
+	type name struct {
+		requestID, name string
+		events          []batch.Event
+	}
+	var names []name
 	for _, r := range reqs {
 		for n := range namesPerRequest {
-			name := fmt.Sprintf("event-%03d", n)
+			nm := fmt.Sprintf("event-%03d", n)
 			events := make([]batch.Event, eventsPerName)
 			for e := range events {
-				// Newest first, as CleverTap tends to return them: SaveEvents sorts.
-				events[e] = batch.Event{ObjectID: "g-" + r.ID, Identity: "u-" + r.ID, Email: r.Email, EventName: name,
+				// Newest first, as CleverTap tends to return them.
+				events[e] = batch.Event{ObjectID: "g-" + r.ID, Identity: "u-" + r.ID, Email: r.Email, EventName: nm,
 					Time:           day0.Add(time.Duration(eventsPerName-e) * time.Minute),
 					EventPropsJSON: fmt.Sprintf(`{"n":%d,"screen":"home"}`, e), SessionPropsJSON: `{"sid":42}`}
 			}
-			batches = append(batches, batch.EventBatch{RequestID: r.ID, EventName: name, Expected: eventsPerName, Events: events})
+			names = append(names, name{r.ID, nm, events})
 		}
 	}
 	const perCall = requests * namesPerRequest * eventsPerName
+	ctx := b.Context()
 	for b.Loop() {
-		if err := l.st.SaveEvents(b.Context(), l.runID, batches); err != nil {
+		pages := make([]batch.EventPage, len(names))
+		exports := make([]batch.EventExport, len(names))
+		for i, n := range names {
+			id, err := l.st.BeginEvents(ctx, l.runID, n.requestID, n.name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pages[i] = batch.EventPage{Part: id, Events: n.events}
+			exports[i] = batch.EventExport{RequestID: n.requestID, EventName: n.name, Expected: eventsPerName,
+				Parts: []batch.EventPart{{ID: id}}}
+		}
+		if err := l.st.AppendEvents(ctx, l.runID, pages); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := l.st.FinishEvents(ctx, l.runID, exports); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,8 +39,17 @@ type Store struct {
 	mu         sync.Mutex
 	reqs       map[string]*Record
 	seq        int64 // the Seq of the last request added
+	parts      map[batch.PartID]*part
+	lastPart   batch.PartID // the id of the last part begun
 	calls      map[string]int
 	violations []string
+}
+
+// part is one part of an event export (batch.Store.BeginEvents).
+type part struct {
+	requestID, name, runID string
+	events                 []batch.Event
+	exported               bool
 }
 
 // Record is everything the store holds about one request.
@@ -58,7 +67,7 @@ type Record struct {
 	// Access.
 	Profiles []batch.FoundProfile
 	Names    map[string]NameExport    // event names exported
-	Events   map[string][]batch.Event // by event name
+	Events   map[string][]batch.Event // exported, by event name: the parts' events in part order
 
 	// Deletion.
 	Plan              *batch.DeletionPlan
@@ -76,7 +85,7 @@ type NameExport struct {
 
 // New returns a store holding reqs as pending requests.
 func New(reqs ...batch.Request) *Store {
-	s := &Store{reqs: map[string]*Record{}, calls: map[string]int{}}
+	s := &Store{reqs: map[string]*Record{}, parts: map[batch.PartID]*part{}, calls: map[string]int{}}
 	s.Add(reqs...)
 	return s
 }
@@ -148,12 +157,18 @@ func ofType(rec *Record, t batch.RequestType, op string) error {
 }
 
 // setStatus moves rec to st, which the caller has checked with move. A
-// status that discards drops the exported bundle, as the ledger does.
-func setStatus(rec *Record, st batch.Status, detail string, at time.Time) {
+// request that closes loses its pending event parts; a status that
+// discards drops the exported bundle too, as the ledger does.
+func (s *Store) setStatus(rec *Record, st batch.Status, detail string, at time.Time) {
 	rec.Status, rec.Detail = st, detail
 	rec.Statuses = append(rec.Statuses, st)
 	if st.Terminal() {
 		rec.CompletedAt = at
+	}
+	for id, p := range s.parts {
+		if p.requestID == rec.Request.ID && (st.Terminal() && !p.exported || st.Discards()) {
+			delete(s.parts, id)
+		}
 	}
 	if st.Discards() {
 		rec.Profiles = nil
@@ -262,50 +277,6 @@ func (s *Store) SaveProfiles(ctx context.Context, runID, requestID string, profi
 	return nil
 }
 
-// SaveEvents commits, for each batch, the events of one (request, event
-// name) and marks the name done, all at once: a name is wholly exported or
-// not at all. Saving a name again replaces it.
-func (s *Store) SaveEvents(ctx context.Context, runID string, batches []batch.EventBatch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.begin(ctx, "SaveEvents", ""); err != nil {
-		return err
-	}
-	seen := map[[2]string]bool{}
-	for _, b := range batches {
-		rec, err := s.record(b.RequestID)
-		if err != nil {
-			return err
-		}
-		if err := ofType(rec, batch.Access, "SaveEvents"); err != nil {
-			return err
-		}
-		if err := open(rec); err != nil {
-			return fmt.Errorf("batchtest: SaveEvents: request %s: %w", b.RequestID, err)
-		}
-		if b.EventName == "" {
-			return fmt.Errorf("batchtest: SaveEvents: request %s: empty event name", b.RequestID)
-		}
-		key := [2]string{b.RequestID, b.EventName}
-		if seen[key] {
-			return fmt.Errorf("batchtest: SaveEvents: request %s, name %q twice in one call", b.RequestID, b.EventName)
-		}
-		seen[key] = true
-		for _, e := range b.Events {
-			if e.EventName != b.EventName {
-				return fmt.Errorf("batchtest: SaveEvents: request %s: event of %q in the batch of %q", b.RequestID, e.EventName, b.EventName)
-			}
-		}
-	}
-	for _, b := range batches {
-		rec := s.reqs[b.RequestID]
-		rec.Names[b.EventName] = NameExport{Expected: b.Expected, Exported: int64(len(b.Events))}
-		rec.Events[b.EventName] = slices.Clone(b.Events)
-		touch(rec, runID)
-	}
-	return nil
-}
-
 // SetStatus moves a request to st; a terminal status sets CompletedAt.
 func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch.Status, detail string, at time.Time) error {
 	s.mu.Lock()
@@ -320,7 +291,7 @@ func (s *Store) SetStatus(ctx context.Context, runID, requestID string, st batch
 	if err := move(rec, st); err != nil {
 		return fmt.Errorf("batchtest: SetStatus: request %s: %w", requestID, err)
 	}
-	setStatus(rec, st, detail, at)
+	s.setStatus(rec, st, detail, at)
 	touch(rec, runID)
 	return nil
 }
@@ -354,7 +325,7 @@ func (s *Store) RecordFailure(ctx context.Context, runID, requestID string, f ba
 		if s.Now != nil {
 			now = s.Now
 		}
-		setStatus(rec, batch.StatusFailed, f.Message, now())
+		s.setStatus(rec, batch.StatusFailed, f.Message, now())
 	}
 	touch(rec, runID)
 	return nil
@@ -414,7 +385,7 @@ func (s *Store) MarkDeleteSubmitted(ctx context.Context, runID string, requestID
 	}
 	for _, id := range requestIDs {
 		rec := s.reqs[id]
-		setStatus(rec, batch.StatusDeleteSubmitted, "delete accepted by CleverTap; verifying", at)
+		s.setStatus(rec, batch.StatusDeleteSubmitted, "delete accepted by CleverTap; verifying", at)
 		rec.DeleteRequestedAt, rec.NextCheckAt = at, next
 		rec.Attempts, rec.LastFailure = 0, batch.Failure{} // a fresh start for verification
 		touch(rec, runID)
@@ -446,7 +417,7 @@ func (s *Store) RecordCheck(ctx context.Context, runID, requestID string, c batc
 	rec.Checks = append(rec.Checks, c)
 	rec.LastCheckedAt, rec.NextCheckAt = c.At, c.Next
 	if c.Status != rec.Status || c.Detail != "" {
-		setStatus(rec, c.Status, c.Detail, c.At)
+		s.setStatus(rec, c.Status, c.Detail, c.At)
 	}
 	touch(rec, runID)
 	return nil
@@ -505,7 +476,7 @@ func (s *Store) RecordResweep(ctx context.Context, runID, requestID string, r ba
 		if err := move(rec, batch.StatusReappeared); err != nil {
 			return fmt.Errorf("batchtest: RecordResweep: request %s: %w", requestID, err)
 		}
-		setStatus(rec, batch.StatusReappeared, r.Detail, r.At)
+		s.setStatus(rec, batch.StatusReappeared, r.Detail, r.At)
 	}
 	rec.ResweptAt = r.At
 	touch(rec, runID)

@@ -1,6 +1,7 @@
 package batchtest_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 // The in-memory store passes the same conformance suite as the ledger.
 func TestConformance(t *testing.T) {
+	runs := 1
 	storetest.Run(t, storetest.Harness{
 		New: func(t *testing.T, reqs ...batch.Request) (batch.Store, string) {
 			s := batchtest.New(reqs...)
@@ -28,7 +30,12 @@ func TestConformance(t *testing.T) {
 				events += len(evs)
 			}
 			return storetest.Snapshot{Status: rec.Status, Detail: rec.Detail, Attempts: rec.Attempts,
-				Closed: !rec.CompletedAt.IsZero(), Profiles: len(rec.Profiles), Events: events}
+				Closed: !rec.CompletedAt.IsZero(), Profiles: len(rec.Profiles), Events: events,
+				Held: s.(*batchtest.Store).Held(id)}
+		},
+		NextRun: func(t *testing.T, s batch.Store, run string) string {
+			runs++
+			return fmt.Sprintf("run-%d", runs)
 		},
 	})
 }

@@ -7,7 +7,10 @@
 // contents, the lifecycle table's moves (batch.CheckMove), closed requests
 // refusing writes, errors matching batch.ErrUnknownRequest,
 // batch.ErrWrongType and batch.ErrTransition, and that a refused write
-// changes nothing.
+// changes nothing; and the export of event names in parts (BeginEvents,
+// AppendEvents, FinishEvents, DropEvents): a name is invisible until it is
+// finished, is exported whole or not at all, and an export a killed run
+// left is removed, never duplicated, when the name is exported again.
 package storetest
 
 import (
@@ -29,6 +32,9 @@ type Harness struct {
 	New func(t *testing.T, reqs ...batch.Request) (batch.Store, string)
 	// Get reads back where request id stands, open or closed.
 	Get func(t *testing.T, s batch.Store, id string) Snapshot
+	// NextRun ends run as a killed run would have and starts another on
+	// s, whose id it returns.
+	NextRun func(t *testing.T, s batch.Store, run string) string
 }
 
 // Snapshot is what Harness.Get reads back of one request.
@@ -39,6 +45,7 @@ type Snapshot struct {
 	Closed   bool // has a completion time
 	Profiles int  // access profiles held
 	Events   int  // exported events held, all names
+	Held     int  // events held in parts, exported or pending
 }
 
 // T0 is the time the suite's writes happen at.
@@ -68,7 +75,12 @@ func Run(t *testing.T, h Harness) {
 		{"ClosedRequestsLeaveOpenWork", testClosedLeave},
 		{"Moves", testMoves},
 		{"RecordFailure", testRecordFailure},
-		{"SaveEvents", testSaveEvents},
+		{"ExportEvents", testExportEvents},
+		{"EventsInvisibleUntilFinished", testEventsInvisible},
+		{"KilledExportIsReplaced", testKilledExport},
+		{"DropEvents", testDropEvents},
+		{"PartsReplaceRanges", testReplaceRanges},
+		{"RefusedEventWrites", testRefusedEventWrites},
 		{"SaveProfiles", testSaveProfiles},
 		{"DeletionFlow", testDeletionFlow},
 		{"ClosedRequestsRefuseWrites", testClosedRefuse},
@@ -327,37 +339,296 @@ func events(name string, n int) []batch.Event {
 	return out
 }
 
-func testSaveEvents(t *testing.T, h Harness) {
-	s, run := h.New(t, Access("A1"), Access("A2"), Deletion("D1"))
-	ctx := t.Context()
-	must(t, "SaveEvents", s.SaveEvents(ctx, run, []batch.EventBatch{
-		{RequestID: "A1", EventName: "Charged", Expected: 3, Events: events("Charged", 3)},
-		{RequestID: "A1", EventName: "App Launched", Expected: 1, Events: events("App Launched", 1)},
-		{RequestID: "A2", EventName: "Charged", Expected: 2, Events: nil},
-	}))
-	must(t, "SaveEvents again", s.SaveEvents(ctx, run, []batch.EventBatch{
-		{RequestID: "A1", EventName: "Charged", Expected: 3, Events: events("Charged", 2)},
-	}))
+// Batch is the complete export of one event name of a request.
+type Batch struct {
+	RequestID, EventName string
+	Expected             int64
+	Events               []batch.Event
+}
+
+// Save writes each batch into a part of its own, a page at a time, and
+// exports them all in one FinishEvents, returning the counts it
+// reports. On an error it drops the parts it began.
+func Save(ctx context.Context, s batch.Store, runID string, batches ...Batch) ([]int64, error) {
+	const pageSize = 2
+	var began []batch.PartID
+	exports := make([]batch.EventExport, len(batches))
+	for i, b := range batches {
+		exports[i] = batch.EventExport{RequestID: b.RequestID, EventName: b.EventName, Expected: b.Expected}
+		if len(b.Events) == 0 {
+			continue
+		}
+		id, err := s.BeginEvents(ctx, runID, b.RequestID, b.EventName)
+		if err != nil {
+			_ = s.DropEvents(ctx, runID, began)
+			return nil, err
+		}
+		began = append(began, id)
+		exports[i].Parts = []batch.EventPart{{ID: id}}
+		for page := range slices.Chunk(b.Events, pageSize) {
+			if err := s.AppendEvents(ctx, runID, []batch.EventPage{{Part: id, Events: page}}); err != nil {
+				_ = s.DropEvents(ctx, runID, began)
+				return nil, err
+			}
+		}
+	}
+	counts, err := s.FinishEvents(ctx, runID, exports)
+	if err != nil {
+		_ = s.DropEvents(ctx, runID, began)
+		return nil, err
+	}
+	return counts, nil
+}
+
+func doneNames(t *testing.T, s batch.Store) map[string]map[string]int64 {
+	t.Helper()
 	got := map[string]map[string]int64{}
 	for _, w := range openWork(t, s) {
 		got[w.ID] = w.DoneEventNames
 	}
+	return got
+}
+
+func testExportEvents(t *testing.T, h Harness) {
+	s, run := h.New(t, Access("A1"), Access("A2"), Deletion("D1"))
+	ctx := t.Context()
+	counts, err := Save(ctx, s, run,
+		Batch{RequestID: "A1", EventName: "Charged", Expected: 3, Events: events("Charged", 3)},
+		Batch{RequestID: "A1", EventName: "App Launched", Expected: 1, Events: events("App Launched", 1)},
+		Batch{RequestID: "A2", EventName: "Charged", Expected: 2, Events: nil},
+	)
+	must(t, "Save", err)
+	if !slices.Equal(counts, []int64{3, 1, 0}) {
+		t.Errorf("FinishEvents counts = %v, want [3 1 0]", counts)
+	}
+	_, err = Save(ctx, s, run, Batch{RequestID: "A1", EventName: "Charged", Expected: 3, Events: events("Charged", 2)})
+	must(t, "Save again", err)
+	got := doneNames(t, s)
 	want := map[string]map[string]int64{"A1": {"Charged": 2, "App Launched": 1}, "A2": {"Charged": 0}, "D1": nil}
 	for id, names := range want {
 		if fmt.Sprint(got[id]) != fmt.Sprint(names) {
 			t.Errorf("DoneEventNames of %s = %v, want %v (a name saved again replaces it)", id, got[id], names)
 		}
 	}
-	before := snapshots(t, h, s, "A1", "A2", "D1")
-	err := s.SaveEvents(ctx, run, []batch.EventBatch{
-		{RequestID: "A2", EventName: "Viewed", Expected: 1, Events: events("Viewed", 1)},
-		{RequestID: "D1", EventName: "Viewed", Expected: 1, Events: events("Viewed", 1)},
-	})
-	refused(t, "SaveEvents with a deletion's batch", err, batch.ErrWrongType, before, snapshots(t, h, s, "A1", "A2", "D1"))
-	for _, w := range openWork(t, s) {
-		if _, ok := w.DoneEventNames["Viewed"]; ok {
-			t.Errorf("a refused SaveEvents saved %s's batch: not atomic", w.ID)
+	if got, want := h.Get(t, s, "A1"), (Snapshot{Status: batch.StatusPending, Events: 3, Held: 3}); got != want {
+		t.Errorf("A1 after exporting Charged twice: %+v, want %+v", got, want)
+	}
+}
+
+// testEventsInvisible: events appended to a part are held but not
+// exported, and the name is not done, until FinishEvents; a request that
+// closes loses its pending parts.
+func testEventsInvisible(t *testing.T, h Harness) {
+	s, run := h.New(t, Access("A1"))
+	ctx := t.Context()
+	id, err := s.BeginEvents(ctx, run, "A1", "E")
+	must(t, "BeginEvents", err)
+	must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{{Part: id, Events: events("E", 2)}}))
+	must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{{Part: id, Events: events("E", 3)}}))
+	if got := doneNames(t, s)["A1"]; len(got) != 0 {
+		t.Errorf("DoneEventNames before FinishEvents = %v, want none", got)
+	}
+	if got, want := h.Get(t, s, "A1"), (Snapshot{Status: batch.StatusPending, Held: 5}); got != want {
+		t.Errorf("before FinishEvents: %+v, want %+v (held, not exported)", got, want)
+	}
+	counts, err := s.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "A1", EventName: "E", Expected: 5,
+		Parts: []batch.EventPart{{ID: id}}}})
+	must(t, "FinishEvents", err)
+	if !slices.Equal(counts, []int64{5}) {
+		t.Errorf("FinishEvents counts = %v, want [5]", counts)
+	}
+	if got := doneNames(t, s)["A1"]; fmt.Sprint(got) != "map[E:5]" {
+		t.Errorf("DoneEventNames after FinishEvents = %v, want map[E:5]", got)
+	}
+	err = s.AppendEvents(ctx, run, []batch.EventPage{{Part: id, Events: events("E", 1)}})
+	if !errors.Is(err, batch.ErrUnknownPart) {
+		t.Errorf("AppendEvents to an exported part = %v, want batch.ErrUnknownPart", err)
+	}
+	// A pending part of another name goes when the request closes.
+	other, err := s.BeginEvents(ctx, run, "A1", "F")
+	must(t, "BeginEvents", err)
+	must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{{Part: other, Events: events("F", 2)}}))
+	must(t, "SetStatus done", s.SetStatus(ctx, run, "A1", batch.StatusDone, "", T0))
+	if got, want := h.Get(t, s, "A1"), (Snapshot{Status: batch.StatusDone, Closed: true, Events: 5, Held: 5}); got != want {
+		t.Errorf("after closing with a pending part: %+v, want %+v", got, want)
+	}
+}
+
+// testKilledExport: a run killed mid-export leaves a pending part, which
+// no other run may write to or export, and which goes when the name is
+// exported again: the events are never duplicated.
+func testKilledExport(t *testing.T, h Harness) {
+	s, run := h.New(t, Access("A1"))
+	ctx := t.Context()
+	_, err := Save(ctx, s, run, Batch{RequestID: "A1", EventName: "E", Expected: 3, Events: events("E", 3)})
+	must(t, "Save", err)
+	killed, err := s.BeginEvents(ctx, run, "A1", "E")
+	must(t, "BeginEvents", err)
+	must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{{Part: killed, Events: events("E", 4)}}))
+	lost, err := s.BeginEvents(ctx, run, "A1", "F")
+	must(t, "BeginEvents", err)
+	must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{{Part: lost, Events: events("F", 2)}}))
+
+	next := h.NextRun(t, s, run)
+	if got, want := h.Get(t, s, "A1"), (Snapshot{Status: batch.StatusPending, Events: 3, Held: 9}); got != want {
+		t.Errorf("after the kill: %+v, want %+v (the pending parts invisible)", got, want)
+	}
+	before := snapshots(t, h, s, "A1")
+	err = s.AppendEvents(ctx, next, []batch.EventPage{{Part: killed, Events: events("E", 1)}})
+	refused(t, "AppendEvents to a killed run's part", err, batch.ErrUnknownPart, before, snapshots(t, h, s, "A1"))
+	_, err = s.FinishEvents(ctx, next, []batch.EventExport{{RequestID: "A1", EventName: "E", Expected: 4,
+		Parts: []batch.EventPart{{ID: killed}}}})
+	refused(t, "FinishEvents with a killed run's part", err, batch.ErrUnknownPart, before, snapshots(t, h, s, "A1"))
+
+	// Exporting E again removes the killed part; exporting F with no
+	// events removes F's.
+	counts, err := Save(ctx, s, next, Batch{RequestID: "A1", EventName: "E", Expected: 4, Events: events("E", 4)},
+		Batch{RequestID: "A1", EventName: "F", Expected: 0})
+	must(t, "Save", err)
+	if !slices.Equal(counts, []int64{4, 0}) {
+		t.Errorf("FinishEvents counts = %v, want [4 0]", counts)
+	}
+	if got, want := h.Get(t, s, "A1"), (Snapshot{Status: batch.StatusPending, Events: 4, Held: 4}); got != want {
+		t.Errorf("after exporting E and F again: %+v, want %+v (nothing duplicated, nothing left)", got, want)
+	}
+	if got := doneNames(t, s)["A1"]; fmt.Sprint(got) != "map[E:4 F:0]" {
+		t.Errorf("DoneEventNames = %v, want map[E:4 F:0]", got)
+	}
+
+	// BeginEvents alone removes a killed run's pending part of the name.
+	killed, err = s.BeginEvents(ctx, next, "A1", "G")
+	must(t, "BeginEvents", err)
+	must(t, "AppendEvents", s.AppendEvents(ctx, next, []batch.EventPage{{Part: killed, Events: events("G", 2)}}))
+	third := h.NextRun(t, s, next)
+	_, err = s.BeginEvents(ctx, third, "A1", "G")
+	must(t, "BeginEvents", err)
+	if got := h.Get(t, s, "A1").Held; got != 4 {
+		t.Errorf("after beginning G again: %d events held, want 4 (the killed part of G gone)", got)
+	}
+}
+
+// testDropEvents: DropEvents removes this run's pending parts and leaves
+// exported parts, other runs' parts and unknown ids alone.
+func testDropEvents(t *testing.T, h Harness) {
+	s, run := h.New(t, Access("A1"))
+	ctx := t.Context()
+	exported, err := s.BeginEvents(ctx, run, "A1", "E")
+	must(t, "BeginEvents", err)
+	must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{{Part: exported, Events: events("E", 1)}}))
+	_, err = s.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "A1", EventName: "E", Expected: 1,
+		Parts: []batch.EventPart{{ID: exported}}}})
+	must(t, "FinishEvents", err)
+	a, err := s.BeginEvents(ctx, run, "A1", "F")
+	must(t, "BeginEvents", err)
+	b, err := s.BeginEvents(ctx, run, "A1", "F")
+	must(t, "BeginEvents", err)
+	must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{
+		{Part: a, Events: events("F", 2)}, {Part: b, Events: events("F", 3)}}))
+	must(t, "DropEvents", s.DropEvents(ctx, run, []batch.PartID{a, exported, 1 << 40}))
+	if got, want := h.Get(t, s, "A1"), (Snapshot{Status: batch.StatusPending, Events: 1, Held: 4}); got != want {
+		t.Errorf("after dropping one pending part: %+v, want %+v", got, want)
+	}
+	_, err = s.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "A1", EventName: "F", Parts: []batch.EventPart{{ID: a}}}})
+	if !errors.Is(err, batch.ErrUnknownPart) {
+		t.Errorf("FinishEvents with a dropped part = %v, want batch.ErrUnknownPart", err)
+	}
+	next := h.NextRun(t, s, run)
+	must(t, "DropEvents of another run's part", s.DropEvents(ctx, next, []batch.PartID{b}))
+	if got := h.Get(t, s, "A1").Held; got != 4 {
+		t.Errorf("after another run dropped the part: %d events held, want 4", got)
+	}
+}
+
+// testReplaceRanges: a later part replaces the earlier parts' events in
+// its range; a part the name is not exported with any more goes.
+func testReplaceRanges(t *testing.T, h Harness) {
+	s, run := h.New(t, Access("A1"))
+	ctx := t.Context()
+	part := func(evs []batch.Event) batch.PartID {
+		t.Helper()
+		id, err := s.BeginEvents(ctx, run, "A1", "E")
+		must(t, "BeginEvents", err)
+		must(t, "AppendEvents", s.AppendEvents(ctx, run, []batch.EventPage{{Part: id, Events: evs}}))
+		return id
+	}
+	finish := func(want int64, parts ...batch.EventPart) {
+		t.Helper()
+		counts, err := s.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "A1", EventName: "E", Expected: 9, Parts: parts}})
+		must(t, "FinishEvents", err)
+		if !slices.Equal(counts, []int64{want}) {
+			t.Errorf("FinishEvents counts = %v, want [%d]", counts, want)
 		}
+		if got := h.Get(t, s, "A1"); got.Events != int(want) || got.Held != int(want) {
+			t.Errorf("after FinishEvents: %+v, want %d events exported and held", got, want)
+		}
+	}
+	minute := func(n int) time.Time { return T0.Add(time.Duration(n) * time.Minute) }
+	a := part(events("E", 6))     // minutes 0 to 5
+	b := part(events("E", 4)[3:]) // minute 3
+	// b replaces minutes 2 and 3 of a: 6 - 2 + 1.
+	finish(5, batch.EventPart{ID: a}, batch.EventPart{ID: b, From: minute(2), To: minute(4)})
+	// A part with no events replaces minute 0; a From not before To
+	// replaces nothing.
+	finish(4, batch.EventPart{ID: a}, batch.EventPart{ID: b, From: minute(2), To: minute(4)},
+		batch.EventPart{From: minute(0), To: minute(1)}, batch.EventPart{From: minute(5), To: minute(5)})
+	// Exported with b alone, a goes.
+	finish(1, batch.EventPart{ID: b})
+}
+
+// testRefusedEventWrites: refused event writes change nothing.
+func testRefusedEventWrites(t *testing.T, h Harness) {
+	s, run := h.New(t, Access("A1"), Access("A2"), Deletion("D1"))
+	ctx := t.Context()
+	_, err := Save(ctx, s, run, Batch{RequestID: "A1", EventName: "E", Expected: 1, Events: events("E", 1)})
+	must(t, "Save", err)
+	e2, err := s.BeginEvents(ctx, run, "A1", "E")
+	must(t, "BeginEvents", err)
+	f2, err := s.BeginEvents(ctx, run, "A2", "F")
+	must(t, "BeginEvents", err)
+	all := []string{"A1", "A2", "D1"}
+	before := snapshots(t, h, s, all...)
+
+	_, err = s.BeginEvents(ctx, run, "D1", "E")
+	refused(t, "BeginEvents of a deletion", err, batch.ErrWrongType, before, snapshots(t, h, s, all...))
+	if _, err := s.BeginEvents(ctx, run, "A1", ""); err == nil {
+		t.Error("BeginEvents of an empty event name succeeded")
+	}
+	err = s.AppendEvents(ctx, run, []batch.EventPage{{Part: e2, Events: events("E", 2)}, {Part: f2, Events: events("E", 1)}})
+	if err == nil {
+		t.Error("AppendEvents of an event of E into a part of F succeeded")
+	}
+	if after := snapshots(t, h, s, all...); !slices.Equal(before, after) {
+		t.Errorf("a refused AppendEvents changed the store: %+v → %+v", before, after)
+	}
+	err = s.AppendEvents(ctx, run, []batch.EventPage{{Part: e2, Events: events("E", 2)}, {Part: 1 << 40, Events: events("E", 1)}})
+	refused(t, "AppendEvents to an unknown part", err, batch.ErrUnknownPart, before, snapshots(t, h, s, all...))
+	for what, c := range map[string]struct {
+		exports []batch.EventExport
+		want    error
+	}{
+		"a later export of a deletion": {[]batch.EventExport{
+			{RequestID: "A1", EventName: "E", Parts: []batch.EventPart{{ID: e2}}},
+			{RequestID: "D1", EventName: "E"}}, batch.ErrWrongType},
+		"a part of another request": {[]batch.EventExport{
+			{RequestID: "A1", EventName: "E", Parts: []batch.EventPart{{ID: e2}}},
+			{RequestID: "A1", EventName: "F", Parts: []batch.EventPart{{ID: f2}}}}, batch.ErrUnknownPart},
+		"a part of another name": {[]batch.EventExport{
+			{RequestID: "A2", EventName: "G", Parts: []batch.EventPart{{ID: f2}}}}, batch.ErrUnknownPart},
+		"an unknown part": {[]batch.EventExport{
+			{RequestID: "A1", EventName: "E", Parts: []batch.EventPart{{ID: 1 << 40}}}}, batch.ErrUnknownPart},
+	} {
+		_, err := s.FinishEvents(ctx, run, c.exports)
+		refused(t, "FinishEvents with "+what, err, c.want, before, snapshots(t, h, s, all...))
+		if got := doneNames(t, s)["A2"]; len(got) != 0 {
+			t.Errorf("a refused FinishEvents with %s exported %v", what, got)
+		}
+	}
+	_, err = s.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "A1", EventName: "E"}, {RequestID: "A1", EventName: "E"}})
+	if err == nil {
+		t.Error("FinishEvents of one name twice in one call succeeded")
+	}
+	if after := snapshots(t, h, s, all...); !slices.Equal(before, after) {
+		t.Errorf("a refused FinishEvents changed the store: %+v → %+v", before, after)
 	}
 }
 
@@ -452,13 +723,17 @@ func testClosedRefuse(t *testing.T, h Harness) {
 	p := []batch.FoundProfile{{MatchedBy: batch.MatchedByEmail, ObjectIDs: []string{"g"}, RetrievedAt: T0}}
 	for what, err := range map[string]error{
 		"SaveProfiles":        s.SaveProfiles(ctx, run, "A1", p),
-		"SaveEvents":          s.SaveEvents(ctx, run, []batch.EventBatch{{RequestID: "A1", EventName: "E", Events: events("E", 1)}}),
+		"BeginEvents":         beginErr(s.BeginEvents(ctx, run, "A1", "E")),
+		"FinishEvents":        finishErr(s.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "A1", EventName: "E"}})),
 		"PlanDeletion":        s.PlanDeletion(ctx, run, "D1", batch.DeletionPlan{ObjectIDs: []string{"g"}}),
 		"MarkDeleteSubmitted": s.MarkDeleteSubmitted(ctx, run, []string{"D1"}, T0, T0),
 	} {
 		refused(t, what+" of a closed request", err, batch.ErrTransition, before, snapshots(t, h, s, "A1", "D1"))
 	}
 }
+
+func beginErr(_ batch.PartID, err error) error { return err }
+func finishErr(_ []int64, err error) error     { return err }
 
 func testUnknown(t *testing.T, h Harness) {
 	s, run := h.New(t, Access("A1"))
@@ -467,7 +742,8 @@ func testUnknown(t *testing.T, h Harness) {
 		"SetStatus":           s.SetStatus(ctx, run, "NOPE", batch.StatusDone, "", T0),
 		"RecordFailure":       s.RecordFailure(ctx, run, "NOPE", batch.Failure{Class: "server", Message: "x"}),
 		"SaveProfiles":        s.SaveProfiles(ctx, run, "NOPE", nil),
-		"SaveEvents":          s.SaveEvents(ctx, run, []batch.EventBatch{{RequestID: "NOPE", EventName: "E"}}),
+		"BeginEvents":         beginErr(s.BeginEvents(ctx, run, "NOPE", "E")),
+		"FinishEvents":        finishErr(s.FinishEvents(ctx, run, []batch.EventExport{{RequestID: "NOPE", EventName: "E"}})),
 		"PlanDeletion":        s.PlanDeletion(ctx, run, "NOPE", batch.DeletionPlan{ObjectIDs: []string{"g"}}),
 		"MarkDeleteSubmitted": s.MarkDeleteSubmitted(ctx, run, []string{"NOPE"}, T0, T0),
 		"RecordCheck":         s.RecordCheck(ctx, run, "NOPE", batch.Check{At: T0, Status: batch.StatusVerified}),
@@ -491,14 +767,15 @@ func testDiscards(t *testing.T, h Harness) {
 			p := batch.FoundProfile{MatchedBy: batch.MatchedByEmail, ObjectIDs: []string{"g1"}, ProfileDataJSON: "{}",
 				EventSummaryJSON: "{}", PlatformInfoJSON: "[]", RetrievedAt: T0}
 			must(t, "SaveProfiles", s.SaveProfiles(ctx, run, "A1", []batch.FoundProfile{p}))
-			must(t, "SaveEvents", s.SaveEvents(ctx, run, []batch.EventBatch{{RequestID: "A1", EventName: "E", Expected: 2, Events: events("E", 2)}}))
+			_, err := Save(ctx, s, run, Batch{RequestID: "A1", EventName: "E", Expected: 2, Events: events("E", 2)})
+			must(t, "Save", err)
 			must(t, "SetStatus", s.SetStatus(ctx, run, "A1", info.Status, "", T0))
 			got := h.Get(t, s, "A1")
 			wantProfiles, wantEvents := 1, 2
 			if info.Discards {
 				wantProfiles, wantEvents = 0, 0
 			}
-			if got.Profiles != wantProfiles || got.Events != wantEvents {
+			if got.Profiles != wantProfiles || got.Events != wantEvents || got.Held != wantEvents {
 				t.Errorf("after moving to %s: %d profile(s), %d event(s) held; want %d, %d", info.Status,
 					got.Profiles, got.Events, wantProfiles, wantEvents)
 			}
