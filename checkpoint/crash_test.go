@@ -27,6 +27,20 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(simEnv); spec != "" {
+		if err := serveSim(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "simulator child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if spec := os.Getenv(exportEnv); spec != "" {
+		if err := runExport(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "export child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if mode := os.Getenv(childEnv); mode != "" {
 		if err := runChild(mode, os.Getenv(ledgerEnv)); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
