@@ -78,7 +78,9 @@ type Store interface {
 	RecordCheck(ctx context.Context, runID, requestID string, c Check) error
 
 	// ResweepDue returns up to limit verified deletions, verified at or
-	// before verifiedBefore and never swept again, the oldest first.
+	// before verifiedBefore and never swept again, the oldest first. A
+	// store that purges personal data leaves purged requests out: they
+	// have nothing left to look up.
 	ResweepDue(ctx context.Context, verifiedBefore time.Time, limit int) ([]Work, error)
 
 	// RecordResweep records the second sweep of a verified deletion: with

@@ -37,6 +37,8 @@ func TestQueriesSeekTheirIndexes(t *testing.T) {
 		{"purge", `SELECT request_id FROM requests
 			WHERE completed_at IS NOT NULL AND completed_at < ? AND purged_at IS NULL`, []any{1},
 			[]string{"requests_completed"}},
+		{"resweep due", resweepDueSQL, []any{"verified", 1, 100},
+			[]string{"SEARCH r USING INDEX requests_state_completed (state=? AND completed_at<?)"}},
 		{"count open", countOpenSQL, []any{1, 2}, []string{"COVERING INDEX requests_open"}},
 	} {
 		plan := explain(t, s.rdb, q.query, q.args...)

@@ -10,13 +10,19 @@ import (
 	"github.com/ctdsr/ctdsr/batch"
 )
 
+// resweepDueSQL selects the verified deletions due a second sweep: args
+// are the verified status, the latest verification time, and the limit.
+// A purged request is never due: its email and user id are gone, so a
+// second sweep could look nothing up, yet would be recorded as done.
+const resweepDueSQL = selectRequest + ` JOIN deletions d ON d.request_id = r.request_id
+	WHERE r.state = ? AND r.completed_at <= ? AND d.reswept_at IS NULL AND r.purged_at IS NULL
+	ORDER BY r.completed_at, r.request_id LIMIT ?`
+
 // ResweepDue returns up to limit verified deletions verified at or before
 // verifiedBefore and never swept again, the oldest first, with their plans.
+// Purged requests are left out: they have nothing left to look up.
 func (s *Store) ResweepDue(ctx context.Context, verifiedBefore time.Time, limit int) ([]batch.Work, error) {
-	q := selectRequest + ` JOIN deletions d ON d.request_id = r.request_id
-		WHERE r.state = ? AND r.completed_at <= ? AND d.reswept_at IS NULL
-		ORDER BY r.completed_at, r.request_id LIMIT ?`
-	rows, err := s.rdb.QueryContext(ctx, q, string(batch.StatusVerified), dbTime(verifiedBefore), limit)
+	rows, err := s.rdb.QueryContext(ctx, resweepDueSQL, string(batch.StatusVerified), dbTime(verifiedBefore), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read deletions due a second sweep: %w", err)
 	}
