@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 )
 
 // tempName matches the temporary files the writers here create next to
@@ -49,7 +48,7 @@ func RemoveLeftovers(dir string) error {
 // directory one of Files() (and the workbook), in access/ a package.
 func ours(top bool, name string) bool {
 	if !top {
-		return strings.HasSuffix(name, ".zip") || name == PackageSumsFile
+		return isPackageName(name) || name == PackageSumsFile
 	}
 	for _, f := range Files() {
 		if f == name {

@@ -18,12 +18,55 @@ import (
 // with its SHA-256, in the format sha256sum writes and checks.
 const PackageSumsFile = "SHA256SUMS"
 
-// writePackages writes an access package for every finished access
-// request of the selection that has none in dir yet (a finished access
-// request never changes, so an existing package is kept), then
-// SHA256SUMS over all of the selection's packages. It returns how many
-// packages the selection has.
+// writePackages makes dir hold exactly the access packages of the
+// selection, and SHA256SUMS over them. Every finished access request of
+// the selection gets its package rendered from the ledger, every time: a
+// package already on disk is never trusted, since it may have been changed
+// (its new digest would then be listed as genuine) or may hold personal
+// data purged since (a purged request gets no package, and its old one is
+// removed). Packages of requests no longer in the selection are removed
+// too; only regular files named as PackageName names them are touched.
+// It returns how many packages the selection has.
 func writePackages(ctx context.Context, dir string, src Source, sel Selection, zone *time.Location) (int, error) {
+	ids, err := packageIDs(ctx, src, sel)
+	if err != nil {
+		return 0, fmt.Errorf("access packages: %w", err)
+	}
+	if err := makePrivateDir(dir); err != nil {
+		return 0, fmt.Errorf("access packages: %w", err)
+	}
+	selected := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		selected[PackageName(id)] = true
+	}
+	// Packages outside the selection go first, so that a write failing
+	// below leaves no more personal data on disk than the ledger holds.
+	if err := removePackagesBut(dir, selected); err != nil {
+		return 0, fmt.Errorf("access packages: %w", err)
+	}
+	var have []string
+	for _, id := range ids {
+		p, ok, err := loadPackage(ctx, src, id, zone)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			if err := removePackage(dir, PackageName(id)); err != nil {
+				return 0, fmt.Errorf("access packages: %w", err)
+			}
+			continue
+		}
+		if _, _, err := WriteAccessPackage(dir, p); err != nil {
+			return 0, err
+		}
+		have = append(have, id)
+	}
+	return len(have), writeSums(dir, have)
+}
+
+// packageIDs lists the finished access requests of sel, in the Source's
+// order: the requests that have a package unless their data were purged.
+func packageIDs(ctx context.Context, src Source, sel Selection) ([]string, error) {
 	var ids []string
 	err := src.ReportRequests(ctx, sel, func(r RequestRow) error {
 		if r.RequestType == "access" && r.Status == "done" {
@@ -31,43 +74,50 @@ func writePackages(ctx context.Context, dir string, src Source, sel Selection, z
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, fmt.Errorf("access packages: %w", err)
-	}
-	if err := makePrivateDir(dir); err != nil {
-		return 0, fmt.Errorf("access packages: %w", err)
-	}
-	var have []string
-	for _, id := range ids {
-		if _, err := os.Stat(filepath.Join(dir, PackageName(id))); err == nil {
-			have = append(have, id)
-			continue
-		}
-		wrote, err := writePackage(ctx, dir, src, id, zone)
-		if err != nil {
-			return 0, err
-		}
-		if wrote {
-			have = append(have, id)
-		}
-	}
-	return len(have), writeSums(dir, have)
+	return ids, err
 }
 
-// writePackage renders one request's package from the ledger. A request
-// whose personal data were purged has no profiles left: it gets none.
-func writePackage(ctx context.Context, dir string, src Source, id string, zone *time.Location) (bool, error) {
+// loadPackage reads one request's package from the ledger; its events are
+// streamed when it is written. A request whose personal data were purged
+// has no profiles left: it gets no package (false).
+func loadPackage(ctx context.Context, src Source, id string, zone *time.Location) (AccessPackage, bool, error) {
 	one := Selection{RequestIDs: []string{id}, Now: time.Now()}
 	var profiles []ProfileRow
 	if err := src.ReportProfiles(ctx, one, func(p ProfileRow) error { profiles = append(profiles, p); return nil }); err != nil {
-		return false, fmt.Errorf("access package of %s: %w", id, err)
+		return AccessPackage{}, false, fmt.Errorf("access package of %s: %w", PackageName(id), err)
 	}
 	if len(profiles) == 0 {
-		return false, nil
+		return AccessPackage{}, false, nil
 	}
-	_, _, err := WriteAccessPackage(dir, AccessPackage{RequestID: id, Zone: zone, Profiles: profiles,
-		Events: func(fn func(EventRow) error) error { return src.ReportEvents(ctx, one, fn) }})
-	return err == nil, err
+	return AccessPackage{RequestID: id, Zone: zone, Profiles: profiles,
+		Events: func(fn func(EventRow) error) error { return src.ReportEvents(ctx, one, fn) }}, true, nil
+}
+
+// removePackagesBut removes from dir every package not in keep. Only
+// regular files whose names PackageName could have given are removed:
+// anything else someone put in access/ is left alone.
+func removePackagesBut(dir string, keep map[string]bool) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list packages: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isPackageName(e.Name()) || keep[e.Name()] {
+			continue
+		}
+		if err := removePackage(dir, e.Name()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removePackage removes the package dir/name if it is there.
+func removePackage(dir, name string) error {
+	if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove package %s: %w", name, err)
+	}
+	return nil
 }
 
 // writeSums writes SHA256SUMS for the packages of ids, sorted by name.

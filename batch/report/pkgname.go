@@ -3,6 +3,7 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"strings"
 )
 
@@ -92,4 +93,15 @@ func windowsDevice(stem string) bool {
 		}
 	}
 	return false
+}
+
+// packageNamePattern matches every name PackageName gives: "~.zip", or a
+// stem of kept bytes and %XX escapes, not starting with '-', that a
+// shortened name ends with '~' and hashLen lower-case hex digits.
+var packageNamePattern = regexp.MustCompile(`^(?:~|(?:[A-Za-z0-9_]|%[0-9A-F]{2})(?:[A-Za-z0-9_-]|%[0-9A-F]{2})*(?:~[0-9a-f]{16})?)\.zip$`)
+
+// isPackageName reports whether name is one PackageName could give, and
+// so a file in access/ these reports may replace or remove.
+func isPackageName(name string) bool {
+	return len(name) <= maxStemLen+len(".zip") && packageNamePattern.MatchString(name)
 }

@@ -122,3 +122,22 @@ func TestHostileIDsStayInTheDirectory(t *testing.T) {
 		t.Error("../../etc/passwd escaped the directory")
 	}
 }
+
+// isPackageName recognises every name PackageName gives, and nothing a
+// person would put in access/ by another hand: only such names are ever
+// replaced or removed there.
+func TestIsPackageName(t *testing.T) {
+	for _, id := range append(slices.Clone(hostileIDs), "", strings.Repeat("%", 200), strings.Repeat("x", 113)) {
+		if name := PackageName(id); !isPackageName(name) {
+			t.Errorf("isPackageName(PackageName(%q) = %q) is false", id, name)
+		}
+	}
+	for _, name := range []string{
+		PackageSumsFile, "notes.txt", "a.b.zip", ".x.zip", "-x.zip", "x.ZIP", "x%2f.zip", "x%2.zip", "x y.zip",
+		".x.zip.123.tmp", "x.zip.tmp", "~~.zip", "x~0123.zip", strings.Repeat("x", 114) + ".zip", ".zip", "",
+	} {
+		if isPackageName(name) {
+			t.Errorf("isPackageName(%q) is true: PackageName never gives it", name)
+		}
+	}
+}

@@ -122,8 +122,9 @@ type Options struct {
 // Write renders every report of a selection into dir (created 0700): the
 // Parquet files and the workbook in one pass over the ledger, each file
 // atomically, then an access package for every finished access request
-// selected that has none yet, and their checksums. It first removes what
-// a killed write left behind. A request is open while it has no
+// selected, rendered afresh from the ledger, and their checksums; access/
+// is left holding exactly those packages (see writePackages). It first
+// removes what a killed write left behind. A request is open while it has no
 // completion time.
 func Write(ctx context.Context, dir string, src Source, sel Selection, opts Options) (Totals, error) {
 	t := Totals{ByStatus: map[string]map[string]int{}, now: sel.Now, dueSoon: opts.DueSoon}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,7 +171,11 @@ func TestReportsForPeople(t *testing.T) {
 		t.Fatalf("verify-reports of untouched reports: want exit 0\n%s", res)
 	}
 	pkg := filepath.Join(out, report.PackagesDir, name)
-	b, _ := os.ReadFile(pkg)
+	orig, err := os.ReadFile(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := slices.Clone(orig)
 	b[len(b)/2] ^= 0xff
 	if err := os.WriteFile(pkg, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -203,6 +209,32 @@ func TestReportsForPeople(t *testing.T) {
 		t.Error("ctdsr report called CleverTap")
 	}
 
+	// Reports written again into the tampered directory: the package is
+	// rendered afresh from the ledger, never kept from disk (its changed
+	// digest would go into SHA256SUMS as genuine).
+	if res := ctdsr(t, "report", "--state", state, "--out", out, "--all"); res.code != ExitOK {
+		t.Fatalf("report --all into the tampered directory: %s", res)
+	}
+	if got, _ := os.ReadFile(pkg); !bytes.Equal(got, orig) {
+		t.Errorf("after the reports were written again, %s is still the tampered one; want it rendered from the ledger", name)
+	}
+
+	// access/ holds exactly the packages of the last render: those of
+	// requests it did not select go, as do leftovers of killed writes;
+	// what these reports never write is left alone.
+	access := filepath.Join(out, report.PackagesDir)
+	for _, f := range []string{"Z-9.zip", ".Z-9.zip.123.tmp", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(access, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := ctdsr(t, "report", "--state", state, "--out", out, "--request-id", "D-1"); res.code != ExitOK {
+		t.Fatalf("report --request-id D-1 into the reports of every request: %s", res)
+	}
+	if got := dirNames(t, access); strings.Join(got, ",") != report.PackageSumsFile+",notes.txt" {
+		t.Errorf("access/ after a render of the deletion alone holds %v; want only %s (and notes.txt, not ours)", got, report.PackageSumsFile)
+	}
+
 	// Purge: the personal data go, the evidence stays.
 	if res := ctdsr(t, "purge", "--state", state, "--closed-before", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); res.code != ExitOK {
 		t.Fatalf("purge: %s", res)
@@ -210,6 +242,20 @@ func TestReportsForPeople(t *testing.T) {
 	purged := filepath.Join(dir, "purged")
 	if res := ctdsr(t, "report", "--state", state, "--out", purged, "--all"); res.code != ExitOK {
 		t.Fatalf("report --all after purge: %s", res)
+	}
+	// Rendered again into a directory that held packages, the purged
+	// requests' packages go: no personal data stays on disk.
+	if n := len(dirNames(t, filepath.Join(out2, report.PackagesDir))); n != 3 {
+		t.Fatalf("access/ of the second run holds %d entries, want 2 packages and %s", n, report.PackageSumsFile)
+	}
+	if res := ctdsr(t, "report", "--state", state, "--out", out2, "--all"); res.code != ExitOK {
+		t.Fatalf("report --all after purge into the second run's reports: %s", res)
+	}
+	if got := dirNames(t, filepath.Join(out2, report.PackagesDir)); strings.Join(got, ",") != report.PackageSumsFile {
+		t.Errorf("access/ after purge holds %v; want only %s, empty", got, report.PackageSumsFile)
+	}
+	if b, err := os.ReadFile(filepath.Join(out2, report.PackagesDir, report.PackageSumsFile)); err != nil || len(b) != 0 {
+		t.Errorf("%s after purge: %q (%v); want it empty", report.PackageSumsFile, b, err)
 	}
 	po := readOutputs(t, purged)
 	if len(po.Requests) != 3 || len(po.Profiles) != 0 || len(po.Events) != 0 {
@@ -225,4 +271,19 @@ func TestReportsForPeople(t *testing.T) {
 			t.Errorf("purged deletion %s lost its objectIds, which are the evidence", d.RequestID)
 		}
 	}
+}
+
+// dirNames lists the names in dir, sorted.
+func dirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
 }
