@@ -2,7 +2,9 @@ package report
 
 import (
 	"archive/zip"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -82,6 +84,21 @@ func WriteAccessPackage(dir string, p AccessPackage) (string, AccessCounts, erro
 	}
 	counts.Events = pw.events
 	return path, counts, nil
+}
+
+// sha256 renders p in memory and returns the hex SHA-256 of the zip
+// WriteAccessPackage would write.
+func (p AccessPackage) sha256() (string, error) {
+	retrieved, err := p.check()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	pw := packageWriter{p: p, retrieved: retrieved}
+	if err := pw.write(h); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // check validates p and returns its retrieval time in UTC.

@@ -142,8 +142,33 @@ func writeSums(dir string, ids []string) error {
 }
 
 // VerifyPackages checks the access packages of dir against its
-// SHA256SUMS and returns one line per package missing or changed.
+// SHA256SUMS and returns one line per package missing, changed, or in
+// access/ without being listed.
 func VerifyPackages(dir string) ([]string, error) {
+	want, err := readSums(dir)
+	if want == nil || err != nil {
+		return nil, err
+	}
+	problems := Verify(dir, want)
+	listed := make(map[string]bool, len(want))
+	for _, d := range want {
+		listed[d.Name] = true
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, PackagesDir))
+	if err != nil {
+		return nil, fmt.Errorf("list packages: %w", err)
+	}
+	for _, e := range entries {
+		if name := PackagesDir + "/" + e.Name(); e.Type().IsRegular() && isPackageName(e.Name()) && !listed[name] {
+			problems = append(problems, name+": not listed in "+PackageSumsFile)
+		}
+	}
+	return problems, nil
+}
+
+// readSums reads access/SHA256SUMS of dir: the packages it lists, named
+// relative to dir, with unknown sizes. No file is nil and no error.
+func readSums(dir string) ([]FileDigest, error) {
 	f, err := os.Open(filepath.Join(dir, PackagesDir, PackageSumsFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -152,7 +177,7 @@ func VerifyPackages(dir string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var want []FileDigest
+	want := []FileDigest{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		sum, name, ok := strings.Cut(sc.Text(), "  ")
@@ -162,7 +187,52 @@ func VerifyPackages(dir string) ([]string, error) {
 		want = append(want, FileDigest{Name: PackagesDir + "/" + name, SHA256: sum, Size: -1})
 	}
 	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", PackageSumsFile, err)
+	}
+	return want, nil
+}
+
+// VerifyPackagesWithLedger checks the access packages dir's SHA256SUMS
+// lists against the ledger src, in the account time zone zone: each must
+// be the package of a finished access request whose data the ledger still
+// holds, and its listed SHA-256 that of the package rendered afresh from
+// the ledger (packages are reproducible). It returns one line per package
+// that is not; VerifyPackages checks the files against the list.
+func VerifyPackagesWithLedger(ctx context.Context, dir string, src Source, zone *time.Location) ([]string, error) {
+	listed, err := readSums(dir)
+	if len(listed) == 0 || err != nil {
 		return nil, err
 	}
-	return Verify(dir, want), nil
+	ids, err := packageIDs(ctx, src, Selection{All: true, Now: time.Now()})
+	if err != nil {
+		return nil, fmt.Errorf("access packages: %w", err)
+	}
+	byName := make(map[string]string, len(ids))
+	for _, id := range ids {
+		byName[PackagesDir+"/"+PackageName(id)] = id
+	}
+	var problems []string
+	for _, d := range listed {
+		id, ok := byName[d.Name]
+		if !ok {
+			problems = append(problems, d.Name+": no finished access request of the ledger has this package")
+			continue
+		}
+		p, ok, err := loadPackage(ctx, src, id, zone)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			problems = append(problems, d.Name+": the ledger holds no personal data for this request any more (purged): the package should be gone")
+			continue
+		}
+		sum, err := p.sha256()
+		if err != nil {
+			return nil, fmt.Errorf("access package %s: %w", d.Name, err)
+		}
+		if sum != d.SHA256 {
+			problems = append(problems, fmt.Sprintf("%s: SHA-256 %s, rendered from the ledger %s", d.Name, d.SHA256, sum))
+		}
+	}
+	return problems, nil
 }

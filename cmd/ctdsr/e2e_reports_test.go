@@ -3,8 +3,10 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -218,6 +220,28 @@ func TestReportsForPeople(t *testing.T) {
 	if got, _ := os.ReadFile(pkg); !bytes.Equal(got, orig) {
 		t.Errorf("after the reports were written again, %s is still the tampered one; want it rendered from the ledger", name)
 	}
+	// A `ctdsr report` render belongs to no run: verify-reports says so,
+	// and with the ledger checks the packages against it.
+	if res := ctdsr(t, "verify-reports", out); res.code != ExitOK || !strings.Contains(res.stdout, "'ctdsr report' render") {
+		t.Errorf("verify-reports of a report render: want exit 0 calling it a 'ctdsr report' render\n%s", res)
+	}
+	if res := ctdsr(t, "verify-reports", out, "--state", state); res.code != ExitOK || !strings.Contains(res.stdout, "match the ledger") {
+		t.Errorf("verify-reports --state of a report render: want exit 0, the packages matching the ledger\n%s", res)
+	}
+	// A package whose digest was listed anew is caught by the ledger.
+	sums := filepath.Join(out, report.PackagesDir, report.PackageSumsFile)
+	sumsBefore, _ := os.ReadFile(sums)
+	if err := os.WriteFile(pkg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := report.SHA256File(pkg)
+	origDigest := fmt.Sprintf("%x", sha256.Sum256(orig))
+	if err := os.WriteFile(sums, bytes.ReplaceAll(sumsBefore, []byte(origDigest), []byte(digest)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ctdsr(t, "verify-reports", out, "--state", state); res.code != ExitRowsFailed || !strings.Contains(res.stdout, "rendered from the ledger") {
+		t.Errorf("verify-reports --state of a package re-listed with its changed digest: want exit 3\n%s", res)
+	}
 
 	// access/ holds exactly the packages of the last render: those of
 	// requests it did not select go, as do leftovers of killed writes;
@@ -233,6 +257,20 @@ func TestReportsForPeople(t *testing.T) {
 	}
 	if got := dirNames(t, access); strings.Join(got, ",") != report.PackageSumsFile+",notes.txt" {
 		t.Errorf("access/ after a render of the deletion alone holds %v; want only %s (and notes.txt, not ours)", got, report.PackageSumsFile)
+	}
+	if res := ctdsr(t, "verify-reports", out, "--state", state); res.code != ExitOK {
+		t.Errorf("verify-reports --state after a narrower render: want exit 0\n%s", res)
+	}
+	// A package nobody listed is caught.
+	stray := filepath.Join(access, "Z-9.zip")
+	if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := ctdsr(t, "verify-reports", out); res.code != ExitRowsFailed || !strings.Contains(res.stdout, "Z-9.zip: not listed") {
+		t.Errorf("verify-reports with a package SHA256SUMS does not list: want exit 3 naming it\n%s", res)
+	}
+	if err := os.Remove(stray); err != nil {
+		t.Fatal(err)
 	}
 
 	// Purge: the personal data go, the evidence stays.
@@ -256,6 +294,9 @@ func TestReportsForPeople(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(out2, report.PackagesDir, report.PackageSumsFile)); err != nil || len(b) != 0 {
 		t.Errorf("%s after purge: %q (%v); want it empty", report.PackageSumsFile, b, err)
+	}
+	if res := ctdsr(t, "verify-reports", out2, "--state", state); res.code != ExitOK {
+		t.Errorf("verify-reports --state after purge: want exit 0\n%s", res)
 	}
 	po := readOutputs(t, purged)
 	if len(po.Requests) != 3 || len(po.Profiles) != 0 || len(po.Events) != 0 {

@@ -65,13 +65,9 @@ func cmdReport(ctx context.Context, env *Env, args []string) error {
 	if err := checkOutputDir(out); err != nil {
 		return err
 	}
-	zone := time.UTC
-	if name, ok, err := store.Setting(ctx, checkpoint.SettingTimezone); err != nil {
+	zone, err := accountZone(ctx, store)
+	if err != nil {
 		return err
-	} else if ok {
-		if zone, err = time.LoadLocation(name); err != nil {
-			return err
-		}
 	}
 	r, err := renderReports(ctx, store, out, sel, dueWithin, zone, []report.SummaryItem{
 		{Label: "Report of the ledger", Value: state}, {Label: "Account timezone", Value: zone.String()}})
@@ -90,6 +86,19 @@ func cmdReport(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "%d request(s), %d profile(s), %d event(s), %d reject(s) written to %s\n",
 		r.Totals.Requests, r.Totals.Profiles, r.Totals.Events, r.Totals.Rejects, out)
 	return nil
+}
+
+// accountZone is the account time zone the ledger remembers, UTC if none.
+func accountZone(ctx context.Context, store *checkpoint.Store) (*time.Location, error) {
+	name, ok, err := store.Setting(ctx, checkpoint.SettingTimezone)
+	if err != nil || !ok {
+		return time.UTC, err
+	}
+	zone, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("the ledger's account time zone: %w", err)
+	}
+	return zone, nil
 }
 
 // reportSummary is summary.json of `ctdsr report`: what was selected and

@@ -16,9 +16,12 @@ import (
 const verifySynopsis = `DIR [--state LEDGER.db]
 
 Checks a report directory against its summary.json: every file listed is
-there with its size and SHA-256. With --state it also checks that the
-ledger recorded this summary for its run, and that the summary names the
-previous run's summary as the ledger does (the chain of summaries).
+there with its size and SHA-256, and every access package with the digest
+access/SHA256SUMS lists. With --state it also checks, for reports a run
+wrote, that the ledger recorded this summary for its run, and that the
+summary names the previous run's summary as the ledger does (the chain of
+summaries); for reports 'ctdsr report' wrote, which belong to no run, that
+every access package is the one the ledger renders for its request.
 Exit 0 when everything matches, 3 when something does not.`
 
 // ErrNotVerified means a report directory does not match its summary; it
@@ -46,14 +49,30 @@ func cmdVerifyReports(ctx context.Context, env *Env, args []string) error {
 	if err := json.Unmarshal(b, &sum); err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(dir, report.SummaryFile), err)
 	}
+	var kind struct {
+		Command string `json:"command"`
+	}
+	if err := json.Unmarshal(b, &kind); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, report.SummaryFile), err)
+	}
+	// A `ctdsr report` render has a command and no run id; a run's summary
+	// has a run id and no command.
+	rendered := kind.Command == "report" && sum.RunID == ""
 	problems := report.Verify(dir, sum.OutputFiles)
 	pkgs, err := report.VerifyPackages(dir)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
 	problems = append(problems, pkgs...)
+	if !rendered && sum.RunID == "" {
+		problems = append(problems, fmt.Sprintf("%s: names no run, and is not the summary of a 'ctdsr report' render", report.SummaryFile))
+	}
 	if *state != "" {
-		more, err := verifyChain(ctx, *state, filepath.Join(dir, report.SummaryFile), sum)
+		check := verifyChain
+		if rendered {
+			check = verifyRender
+		}
+		more, err := check(ctx, *state, dir, sum)
 		if err != nil {
 			return err
 		}
@@ -65,19 +84,47 @@ func cmdVerifyReports(ctx context.Context, env *Env, args []string) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("%s: %w (%d problem(s))", dir, ErrNotVerified, len(problems))
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d file(s) match summary.json of run %s\n", dir, len(sum.OutputFiles), sum.RunID)
+	of := "of run " + sum.RunID
+	if rendered {
+		of = "of a 'ctdsr report' render (no run)"
+	}
+	fmt.Fprintf(env.Stdout, "%s: %d file(s) match summary.json %s\n", dir, len(sum.OutputFiles), of)
+	if rendered && *state != "" {
+		fmt.Fprintf(env.Stdout, "%s: the access packages match the ledger %s\n", dir, *state)
+	}
 	return nil
 }
 
+// verifyRender checks what the ledger can say of a `ctdsr report` render,
+// which no run wrote and the ledger has no record of: that every access
+// package listed is the one the ledger renders for its request, in the
+// account time zone.
+func verifyRender(ctx context.Context, state, dir string, _ runSummary) ([]string, error) {
+	st, err := openExisting(ctx, state, "verify-reports")
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	zone, err := accountZone(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	problems, err := report.VerifyPackagesWithLedger(ctx, dir, st, zone)
+	if err != nil {
+		return nil, fmt.Errorf("check the access packages against %s: %w", state, err)
+	}
+	return problems, nil
+}
+
 // verifyChain checks the summary against what the ledger recorded.
-func verifyChain(ctx context.Context, state, summaryPath string, sum runSummary) ([]string, error) {
+func verifyChain(ctx context.Context, state, dir string, sum runSummary) ([]string, error) {
 	st, err := openExisting(ctx, state, "verify-reports")
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
 	var problems []string
-	sha, err := report.SHA256File(summaryPath)
+	sha, err := report.SHA256File(filepath.Join(dir, report.SummaryFile))
 	if err != nil {
 		return nil, err
 	}
