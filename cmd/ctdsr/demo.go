@@ -105,8 +105,9 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if err := printRequests(env.Stdout, filepath.Join(out, "reports", report.RequestsFile)); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "\ndone in %s. Reports: %s (Parquet + summary.json); ledger: %s\n",
-		time.Since(start).Round(100*time.Millisecond), filepath.Join(out, "reports"), filepath.Join(out, "ledger.db"))
+	fmt.Fprintf(env.Stdout, "\ndone in %s. Reports: %s (%s, Parquet, access packages in %s/ with %s, %s); ledger: %s\n",
+		time.Since(start).Round(100*time.Millisecond), filepath.Join(out, "reports"), report.WorkbookFile,
+		report.PackagesDir, report.PackageSumsFile, report.SummaryFile, filepath.Join(out, "ledger.db"))
 	fmt.Fprintf(env.Stdout, "See the ledger: %s status --state %s\n", env.self(), filepath.Join(out, "ledger.db"))
 	return runErr
 }

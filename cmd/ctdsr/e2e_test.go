@@ -623,6 +623,7 @@ func TestDemo(t *testing.T) {
 		"DSR-2026-006  deletion  not_found",
 		"DSR-2026-011  access    not_found",
 		"Reports: " + filepath.Join(out, "reports"),
+		"(report.xlsx, Parquet, access packages in access/ with SHA256SUMS, summary.json)",
 		"See the ledger: ctdsr status --state " + filepath.Join(out, "ledger.db"),
 	} {
 		if !strings.Contains(res.stdout, want) {
