@@ -42,7 +42,8 @@ func TestRunRemovesLeftoverTemporaries(t *testing.T) {
 	// The workbook is built in a temporary directory of its own.
 	wbTmp := mkdir(t, filepath.Join(out, "."+report.WorkbookFile+".777.tmp"))
 	plant(filepath.Join(wbTmp, "workbook-1.xlsx"))
-	leftovers = append(leftovers, wbTmp)
+	leftovers = append(leftovers, wbTmp,
+		plant(filepath.Join(access, "keep.zip"))) // a package no longer selected: access/ holds this render's only
 
 	others := []string{
 		plant(filepath.Join(out, "notes.txt")),
@@ -53,7 +54,7 @@ func TestRunRemovesLeftoverTemporaries(t *testing.T) {
 		plant(filepath.Join(out, ".A-1.zip.1.tmp")),                        // a package's name, outside access/
 		plant(filepath.Join(access, ".notes.txt.1.tmp")),                   // not a package's name
 		plant(filepath.Join(access, "."+report.RequestsFile+".1.tmp")),     // a report's name, inside access/
-		plant(filepath.Join(access, "keep.zip")),                           // a package no longer selected
+		plant(filepath.Join(access, "notes.txt")),                          // not a package's name
 		mkdir(t, filepath.Join(out, "."+report.EventsFile+".9.tmp")),       // a directory: only the workbook's is ours
 		plant(filepath.Join(out, "."+report.EventsFile+".9.tmp", "inner")), // inside it
 	}
