@@ -26,6 +26,7 @@ type accessJob struct {
 	cov      map[string]*coverage // event name → what this run exported of it
 	got      map[string]int64     // events saved per name, this run or (trusted) earlier
 	expected map[string]int64     // events per name according to the summaries
+	seen     map[string]instants  // per name, the first and last event the summaries announce
 	probed   map[string]bool      // objectIds already looked up
 	refused  map[string]string    // event names CleverTap refuses to export, with its reason
 	failed   bool
@@ -70,6 +71,20 @@ type need struct {
 	name     string
 	from, to clevertap.Date
 	expected int64
+	seen     instants // the exact first and last event; from and to add a day of slack
+}
+
+// instants are the first and last moments the profiles' summaries give for
+// an event name; zero when a summary gives none.
+type instants struct{ first, last time.Time }
+
+// holds reports whether at lies within the instants, both included; with no
+// instants known, every moment does.
+func (in instants) holds(at time.Time) bool {
+	if in.first.IsZero() || in.last.IsZero() {
+		return true
+	}
+	return !at.Before(in.first) && !at.After(in.last)
 }
 
 // parkedNeed waits for a shared scan of its event name.
@@ -80,7 +95,7 @@ type parkedNeed struct {
 
 func newAccessJob(w Work, s *subject) *accessJob {
 	return &accessJob{w: w, s: s, cov: map[string]*coverage{}, got: map[string]int64{},
-		expected: map[string]int64{}, probed: map[string]bool{}}
+		expected: map[string]int64{}, seen: map[string]instants{}, probed: map[string]bool{}}
 }
 
 // access looks the subject up, saves the bundle's profiles and exports every
@@ -203,6 +218,29 @@ func (r *Runner) advance(ctx context.Context, job *accessJob) error {
 	}
 }
 
+// within reports whether rec, an event of name at, lies inside the span
+// the summaries give for it: export ranges are whole days with a day of
+// slack either side, so a record of the subject's outside the first and
+// last moments its profile's summary gives (one made since the lookup, say)
+// is left out by exact instant, as that summary's count leaves it out. A
+// profile whose summary lacks the name is held to the subject's span of
+// it; a record of a profile not looked up yet (an orphan found by its
+// email) is kept: its own summary comes with it.
+func (j *accessJob) within(name string, rec *clevertap.EventRecord, at time.Time) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, p := range j.s.profiles {
+		if !slices.Contains(p.ObjectIDs(), rec.ObjectID) {
+			continue
+		}
+		if sum, ok := p.Events[name]; ok {
+			return instants{sum.FirstSeen, sum.LastSeen}.holds(at)
+		}
+		return j.seen[name].holds(at)
+	}
+	return true
+}
+
 // plan returns the needs of the subject's current profiles that are still
 // to be exported, and the span of days all its needs cover. Names whose
 // events this run already holds in full are saved now if they changed; a
@@ -213,12 +251,14 @@ func (r *Runner) plan(ctx context.Context, job *accessJob) (todo []need, hull da
 	var save []string
 	job.mu.Lock()
 	job.expected = make(map[string]int64, len(needs))
+	job.seen = make(map[string]instants, len(needs))
 	for i, n := range needs {
 		if i == 0 {
 			hull = dateSpan{n.from, n.to}
 		}
 		hull.from, hull.to = min(hull.from, n.from), max(hull.to, n.to)
 		job.expected[n.name] = n.expected
+		job.seen[n.name] = n.seen
 		c := job.cov[n.name]
 		switch {
 		case c != nil && c.gen == job.gen && c.covers(n.from, n.to):
@@ -496,7 +536,7 @@ func (r *Runner) needs(profiles []*clevertap.Profile) []need {
 		if from > to {
 			from = to
 		}
-		out = append(out, need{name: name, from: from, to: to, expected: sp.count})
+		out = append(out, need{name: name, from: from, to: to, expected: sp.count, seen: instants{sp.first, sp.last}})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
@@ -615,7 +655,9 @@ func (r *Runner) exportFiltered(ctx context.Context, job *accessJob, n need) ([]
 					if s.owns(rec) {
 						at := r.eventTime(rec)
 						zt.see(rec, at)
-						w.add(toEvent(n.name, rec, at))
+						if job.within(n.name, rec, at) {
+							w.add(toEvent(n.name, rec, at))
+						}
 					}
 				}
 				err = r.writePages(ctx, w)
@@ -661,7 +703,9 @@ func (r *Runner) exportUnfiltered(ctx context.Context, job *accessJob, n need) (
 				if rec := &page[i]; job.s.owns(rec) {
 					at := r.eventTime(rec)
 					zt.see(rec, at)
-					w.add(toEvent(n.name, rec, at))
+					if job.within(n.name, rec, at) {
+						w.add(toEvent(n.name, rec, at))
+					}
 				}
 			}
 			err = r.writePages(ctx, w)

@@ -214,6 +214,9 @@ func (r *Runner) sharedScan(ctx context.Context, name string, group []*parkedNee
 						tallies[job] = zt
 					}
 					zt.see(rec, at)
+					if !job.within(name, rec, at) {
+						continue
+					}
 					w := writers[job]
 					if w == nil {
 						w = newPartWriter(job, name)
