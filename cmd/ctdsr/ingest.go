@@ -30,7 +30,12 @@ type manifestSummary struct {
 // already loaded (same SHA-256) is attached to the run without reading it
 // again. An unreadable file is a usage error naming it; nothing after it
 // is read.
-func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []string, opts manifest.Options, log *slog.Logger) (ingestResult, error) {
+func ingest(ctx context.Context, store *checkpoint.Store, runID string, paths []string, opts manifest.Options, log *slog.Logger) (res ingestResult, err error) {
+	withoutMemoryLimit(func() { res, err = ingestAll(ctx, store, runID, paths, opts, log) })
+	return res, err
+}
+
+func ingestAll(ctx context.Context, store *checkpoint.Store, runID string, paths []string, opts manifest.Options, log *slog.Logger) (ingestResult, error) {
 	var res ingestResult
 	// The ledger's import merges repeated request ids and rejects
 	// conflicting ones, across manifests and runs, exactly; a Deduper in

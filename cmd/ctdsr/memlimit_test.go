@@ -27,3 +27,24 @@ func TestSetMemoryLimit(t *testing.T) {
 		t.Errorf("with GOMEMLIMIT set the limit became %d, want it left to the runtime", got)
 	}
 }
+
+func TestWithoutMemoryLimit(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(old) })
+
+	debug.SetMemoryLimit(defaultMemoryLimit)
+	var inside int64
+	withoutMemoryLimit(func() { inside = debug.SetMemoryLimit(-1) })
+	if inside != math.MaxInt64 {
+		t.Errorf("inside, the limit is %d, want none", inside)
+	}
+	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
+		t.Errorf("after, the limit is %d, want %d back", got, defaultMemoryLimit)
+	}
+
+	debug.SetMemoryLimit(1 << 30) // as GOMEMLIMIT=1GiB sets it
+	withoutMemoryLimit(func() { inside = debug.SetMemoryLimit(-1) })
+	if inside != 1<<30 {
+		t.Errorf("a GOMEMLIMIT limit became %d inside, want it left alone", inside)
+	}
+}
