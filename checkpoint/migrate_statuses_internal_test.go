@@ -60,25 +60,32 @@ func TestMigration0003MakesTheHiddenStatusExplicit(t *testing.T) {
 	}
 }
 
-// Migration 0009 rebuilds requests (to drop a CHECK): every row of it and
-// of the tables that refer to it survives, references still hold, and
-// foreign keys are enforced again afterwards.
-func TestMigration0009KeepsEverything(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "ledger.db")
-	db, log, now := rawLedger(t, file)
+// migrateBefore applies the ledger's migrations numbered below first, as
+// an older version of ctdsr left its ledgers.
+func migrateBefore(t *testing.T, db *sql.DB, log *slog.Logger, now func() time.Time, first string) {
+	t.Helper()
 	old := fstest.MapFS{}
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range names {
-		if path.Base(name) < "0009" {
+		if path.Base(name) < first {
 			old[name] = &fstest.MapFile{Data: mustReadMigration(t, path.Base(name))}
 		}
 	}
 	if err := migrate(t.Context(), db, old, now, log); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Migration 0009 rebuilds requests (to drop a CHECK): every row of it and
+// of the tables that refer to it survives, references still hold, and
+// foreign keys are enforced again afterwards.
+func TestMigration0009KeepsEverything(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ledger.db")
+	db, log, now := rawLedger(t, file)
+	migrateBefore(t, db, log, now, "0009")
 	for _, q := range []string{
 		`INSERT INTO runs (run_id, started_at, args, tool_version, pid, hostname) VALUES ('r', 0, '[]', 'old', 1, 'h')`,
 		`INSERT INTO manifests (manifest_id, sha256, path, format, first_run_id, created_at) VALUES (1, printf('%064d', 0), 'm.csv', 'csv', 'r', 0)`,
@@ -151,19 +158,7 @@ func rawLedger(t *testing.T, path string) (*sql.DB, *slog.Logger, func() time.Ti
 // and OpenWork see what they saw before.
 func TestMigration0012MakesExportedParts(t *testing.T) {
 	db, log, now := rawLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
-	old := fstest.MapFS{}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if path.Base(name) < "0012" {
-			old[name] = &fstest.MapFile{Data: mustReadMigration(t, path.Base(name))}
-		}
-	}
-	if err := migrate(t.Context(), db, old, now, log); err != nil {
-		t.Fatal(err)
-	}
+	migrateBefore(t, db, log, now, "0012")
 	for _, q := range []string{
 		`INSERT INTO runs (run_id, started_at, args, tool_version, pid, hostname) VALUES ('r', 0, '[]', 'old', 1, 'h')`,
 		`INSERT INTO manifests (manifest_id, sha256, path, format, first_run_id, created_at) VALUES (1, printf('%064d', 0), 'm.csv', 'csv', 'r', 0)`,
