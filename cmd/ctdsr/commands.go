@@ -120,7 +120,7 @@ func parseFlagsArg(fs *flag.FlagSet, name string, args []string, one bool) (stri
 			}
 			return "", errHelpShown
 		}
-		return "", usageErrorf(name, "%v%s", err, flagHint(fs, err))
+		return "", usageErrorf(name, "%s", flagMessage(fs, err))
 	}
 	rest := fs.Args()
 	if one && arg == "" && len(rest) > 0 {

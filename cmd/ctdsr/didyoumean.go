@@ -5,16 +5,19 @@ import (
 	"strings"
 )
 
-// flagHint suggests the flag meant when err says an unknown one was given.
-func flagHint(fs *flag.FlagSet, err error) string {
+// flagMessage is err, a flag set's parse error, as one line for people:
+// an unknown flag is named as the help writes flags (--name), with the one
+// meant when another is close.
+func flagMessage(fs *flag.FlagSet, err error) string {
 	const unknown = "flag provided but not defined: -"
 	msg := err.Error()
 	if !strings.HasPrefix(msg, unknown) {
-		return ""
+		return msg
 	}
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	return didYouMean(strings.TrimPrefix(msg, unknown), names, "--")
+	got := strings.TrimPrefix(msg, unknown)
+	return "unknown flag --" + got + didYouMean(got, names, "--")
 }
 
 // didYouMean returns "; did you mean <prefix>X?" for the candidate closest

@@ -19,9 +19,9 @@ func TestMessages(t *testing.T) {
 		stdout, stderr string
 	}{
 		{[]string{"run", "--verfy-window", "3s"}, ExitUsage, "",
-			"ctdsr: flag provided but not defined: -verfy-window; did you mean --verify-window?\nctdsr: see 'ctdsr run --help'\n"},
+			"ctdsr: unknown flag --verfy-window; did you mean --verify-window?\nctdsr: see 'ctdsr run --help'\n"},
 		{[]string{"statsu"}, ExitUsage, "", "ctdsr: unknown subcommand \"statsu\"; did you mean status?\nctdsr: see 'ctdsr help'\n"},
-		{[]string{"status", "--zzz"}, ExitUsage, "", "ctdsr: flag provided but not defined: -zzz\nctdsr: see 'ctdsr status --help'\n"},
+		{[]string{"status", "--zzz"}, ExitUsage, "", "ctdsr: unknown flag --zzz\nctdsr: see 'ctdsr status --help'\n"},
 		{[]string{"--version"}, ExitOK, "ctdsr dev\n", ""},
 		{[]string{"-v"}, ExitOK, "ctdsr dev\n", ""},
 	} {
