@@ -68,6 +68,12 @@ func TestReadUnreadable(t *testing.T) {
 			"xl/_rels/workbook.xml.rels claims 3841917567 bytes unpacked"},
 		{gen("huge-sheet.xlsx", declareSize(t, book, "xl/worksheets/sheet1.xml", 0, 3<<30)), ErrMalformed, 0,
 			"xl/worksheets/sheet1.xml claims 3221225472 bytes unpacked"},
+		{gen("packed-past-end.xlsx", rewritePart(t, book, "xl/worksheets/sheet1.xml", func(h *zip.FileHeader, raw []byte) ([]byte, []byte) {
+			h.CompressedSize64, h.UncompressedSize64 = 3<<30, 3<<30
+			return raw, nil
+		})), ErrMalformed, 0, "xl/worksheets/sheet1.xml claims 3221225472 bytes packed, past the end of the file"},
+		{gen("cut-sheet.xlsx", cutPart(t, book, "xl/worksheets/sheet1.xml", 200)), ErrMalformed, 0,
+			"xl/worksheets/sheet1.xml: the part's data end before its declared size"},
 		{gen("big-styles.xlsx", declareSize(t, book, "xl/styles.xml", 300<<10, 300<<20)), ErrMalformed, 0,
 			"xl/styles.xml claims 314572800 bytes unpacked; with the parts before it, more than the 256 MiB"},
 		{gen("text.parquet", []byte("id,type,email\n")), ErrUnsupported, 0, "not a Parquet file"},
@@ -103,7 +109,11 @@ func TestReadUnreadable(t *testing.T) {
 // rewritten, and the seeds in testdata/fuzz: inputs the fuzz targets found,
 // which took a fuzz worker more than the 10 s it may spend on one input once
 // its heap had grown, footers declaring 5e6 and 2e9 schema elements (the
-// latter a fatal out of memory) and a page header claiming 1e9 values.
+// latter a fatal out of memory), a page header claiming 1e9 values, and a
+// worksheet whose packed data claim 3 GB past the end of a 7 KB workbook
+// (e8a747e6e97ab387: excelize fell back to a 3 GB buffer, which took over
+// 10 s to clear once the heap had grown, so the fuzz worker was stopped as
+// hung).
 func TestDeclaredSizesAreNotAllocated(t *testing.T) {
 	dir := t.TempDir()
 	book := mustReadFile(t, mustWriteXLSX(t, filepath.Join(dir, "book.xlsx"), requestsWorkbook(false)))
@@ -148,39 +158,69 @@ func TestDeclaredSizesAreNotAllocated(t *testing.T) {
 // file as long as compressed.
 func declareSize(tb testing.TB, book []byte, part string, compressed, size uint64) []byte {
 	tb.Helper()
+	return rewritePart(tb, book, part, func(h *zip.FileHeader, raw []byte) ([]byte, []byte) {
+		h.UncompressedSize64 = size
+		if compressed == 0 {
+			return raw, nil
+		}
+		h.CompressedSize64 = compressed
+		return raw, make([]byte, compressed)
+	})
+}
+
+// cutPart rewrites the zip of an .xlsx with part's packed data cut to their
+// first keep bytes; the sizes and checksum it declares stay as they were.
+func cutPart(tb testing.TB, book []byte, part string, keep int) []byte {
+	tb.Helper()
+	return rewritePart(tb, book, part, func(h *zip.FileHeader, raw []byte) ([]byte, []byte) {
+		h.CompressedSize64 = uint64(keep)
+		return raw[:keep], nil
+	})
+}
+
+// rewritePart copies the zip of an .xlsx part by part, packed data as they
+// are, letting edit change part's header and packed data; padding, if edit
+// returns any, is stored after the parts as xl/media/padding.bin.
+func rewritePart(tb testing.TB, book []byte, part string, edit func(h *zip.FileHeader, raw []byte) (data, padding []byte)) []byte {
+	tb.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
-	found := false
+	var found bool
+	var padding []byte
 	for _, f := range zr.File {
 		h := f.FileHeader
-		if f.Name == part {
-			h.UncompressedSize64, found = size, true
-			if compressed > 0 {
-				h.CompressedSize64 = compressed
-			}
-		}
-		raw, err := f.OpenRaw()
+		rc, err := f.OpenRaw()
 		if err != nil {
 			tb.Fatal(err)
+		}
+		raw, err := io.ReadAll(rc)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if f.Name == part {
+			found = true
+			raw, padding = edit(&h, raw)
 		}
 		w, err := zw.CreateRaw(&h)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := io.Copy(w, raw); err != nil {
+		if _, err := w.Write(raw); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	if compressed > 0 {
+	if padding != nil {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: "xl/media/padding.bin", Method: zip.Store})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		w.Write(make([]byte, compressed))
+		if _, err := w.Write(padding); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		tb.Fatal(err)

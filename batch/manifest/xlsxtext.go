@@ -31,6 +31,10 @@ import (
 // which excelize ignores for the parts it keeps in memory; and every part's
 // declared size is checked first (checkPartSize), as is the sum of the
 // declared sizes of the parts excelize keeps in memory (xlsxMemLimit).
+// Every cell-text part is read to its end, so a part whose packed data are
+// cut short or damaged is refused here: excelize would read what it could
+// of it without an error, or, for a part it streams, fall back to reading it
+// into a buffer of its declared size.
 func checkWorkbookText(r io.ReaderAt, size int64) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
@@ -39,7 +43,7 @@ func checkWorkbookText(r io.ReaderAt, size int64) error {
 	budget := int64(xlsxUnzipLimit)
 	var inMemory uint64
 	for _, f := range zr.File {
-		if err := checkPartSize(f); err != nil {
+		if err := checkPartSize(f, size); err != nil {
 			return err
 		}
 		if !streamedPart(f) {
@@ -68,11 +72,20 @@ func checkWorkbookText(r io.ReaderAt, size int64) error {
 // maxDeflateRatio is a little over what deflate can reach (1032 to 1).
 const maxDeflateRatio = 1100
 
-// checkPartSize refuses a part whose declared unpacked size its packed
-// data cannot hold: excelize allocates the declared size of every part it
-// keeps in memory before unpacking it, so one lying header in a workbook of
-// a few kilobytes could make it ask for gigabytes.
-func checkPartSize(f *zip.File) error {
+// checkPartSize refuses a part whose packed data would run past the end of
+// the file (size bytes), or whose declared unpacked size its packed data
+// cannot hold: excelize allocates the declared size of every part it keeps
+// in memory before unpacking it, so one lying header in a workbook of a few
+// kilobytes could make it ask for gigabytes.
+func checkPartSize(f *zip.File, size int64) error {
+	off, err := f.DataOffset()
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrMalformed, f.Name, err)
+	}
+	if f.CompressedSize64 > uint64(size-off) {
+		return fmt.Errorf("%w: %s claims %d bytes packed, past the end of the file (%d bytes); the workbook is damaged",
+			ErrMalformed, f.Name, f.CompressedSize64, size)
+	}
 	var lying bool
 	switch f.Method {
 	case zip.Store:
@@ -114,13 +127,16 @@ const (
 	xmlTextKeep  = 7
 )
 
-// scanXMLText checks one part, streaming it; budget bounds the bytes
-// unpacked over all parts (past it, excelize's own limit reports the
-// workbook).
+// scanXMLText checks one part, streaming it to its end; budget bounds the
+// bytes unpacked over all parts (past it, excelize's own limit reports the
+// workbook). A part that declares an encoding other than UTF-8 is read to
+// its end without checking its characters.
 func scanXMLText(name string, r io.Reader, budget *int64) error {
+	r = cutShort{r}
 	buf := make([]byte, xmlTextKeep+xmlTextChunk)
 	carry := 0
 	offset := int64(0) // of buf[0] in the part
+	check := true
 	for first := true; ; first = false {
 		n, err := io.ReadFull(r, buf[carry:carry+xmlTextChunk])
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
@@ -132,7 +148,14 @@ func scanXMLText(name string, r io.Reader, budget *int64) error {
 		}
 		data := buf[:carry+n]
 		if first && !declaresUTF8(data) {
-			return nil
+			check = false
+		}
+		if !check {
+			if eof {
+				return nil
+			}
+			carry = 0
+			continue
 		}
 		end := len(data)
 		if !eof {
@@ -149,6 +172,22 @@ func scanXMLText(name string, r io.Reader, budget *int64) error {
 		carry = copy(buf, data[i:])
 		offset += int64(i)
 	}
+}
+
+// errCutShort stands for io.ErrUnexpectedEOF from a part's reader (its
+// packed data end before its declared size), which io.ReadFull would
+// otherwise pass on as the io.ErrUnexpectedEOF of a last, short chunk.
+var errCutShort = errors.New("the part's data end before its declared size; the workbook is damaged or was not copied whole")
+
+// cutShort reports a part that ends early as errCutShort.
+type cutShort struct{ r io.Reader }
+
+func (c cutShort) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errCutShort
+	}
+	return n, err
 }
 
 // scanXMLChars checks data[i:] for i < end and returns where it stopped
