@@ -44,19 +44,36 @@ type DryRunResult struct {
 	// shared unfiltered scans: their size depends on the whole account's
 	// volume, which a dry run cannot see, so Calls counts one page each.
 	Scans int
+	// Starters is how many requests a run starts on at once (its workers,
+	// or fewer requests), and FirstLookups how many lookups the first
+	// access request makes: they set how long the events group waits for
+	// its first export (see Projection).
+	Starters, FirstLookups int
 }
 
 // Projection is the wall time a run would take at k calls in flight per
 // group and the given latency per call of each group: the groups run side
-// by side, so the busiest sets the pace, after one lookup (nothing else can
-// start before a subject is found).
+// by side, so the busiest sets the pace. Lookups start at once; exports and
+// deletes wait for a subject's lookups. Every worker starts with its first
+// lookup and the profile group serves them k at a time in turn, so the
+// first subject's second lookup comes after the other starters' first
+// ones: with 16 workers at k = 2, nine lookup times pass before the first
+// export can begin. A worker makes its request's lookups and exports one
+// after another, so with few workers they, not the groups, set the pace.
 func (r DryRunResult) Projection(k int, latency map[string]time.Duration) time.Duration {
 	k = max(k, 1)
-	var busiest time.Duration
+	starters, first := max(r.Starters, 1), max(r.FirstLookups, 1)
+	lead := time.Duration((starters+k-1)/k+first-1) * latency[GroupProfile]
+	busiest := (time.Duration(r.Calls[GroupProfile])*latency[GroupProfile] +
+		time.Duration(r.Calls[GroupEvents])*latency[GroupEvents]) / time.Duration(starters)
 	for g, n := range r.Calls {
-		busiest = max(busiest, time.Duration(n)*latency[g]/time.Duration(k))
+		d := time.Duration(n) * latency[g] / time.Duration(k)
+		if g != GroupProfile && n > 0 {
+			d += lead
+		}
+		busiest = max(busiest, d)
 	}
-	return busiest + latency[GroupProfile]
+	return busiest
 }
 
 // NoMatches reports what a real run would stop on, suspecting the wrong
@@ -77,7 +94,11 @@ func (r DryRunResult) NoMatches() bool {
 // the calls a real run with cfg would make. Nothing is deleted or written.
 func DryRun(ctx context.Context, api CleverTap, reqs []Request, cfg Config) (DryRunResult, error) {
 	r := resolver{api: api, now: time.Now}
-	res := DryRunResult{Matches: make([]DryRunMatch, len(reqs)), Calls: map[string]int64{}}
+	res := DryRunResult{Matches: make([]DryRunMatch, len(reqs)), Calls: map[string]int64{},
+		Starters: min(max(cfg.Workers, 1), len(reqs))}
+	if i := slices.IndexFunc(reqs, func(r Request) bool { return r.Type == Access }); i >= 0 {
+		res.FirstLookups = lookupsOf(reqs[i])
+	}
 	var (
 		mu            sync.Mutex
 		guids, idents int64
@@ -90,13 +111,7 @@ func DryRun(ctx context.Context, api CleverTap, reqs []Request, cfg Config) (Dry
 		g.Go(func() error {
 			s, err := r.resolve(gctx, req)
 			m := DryRunMatch{RequestID: req.ID, Type: req.Type, Err: err}
-			lookups := int64(0)
-			if req.Email != "" {
-				lookups++
-			}
-			if req.UserID != "" {
-				lookups++
-			}
+			lookups := int64(lookupsOf(req))
 			var events, scans int64
 			if err != nil {
 				if ferr := runFatal(err); ferr != nil {
@@ -144,6 +159,19 @@ func DryRun(ctx context.Context, api CleverTap, reqs []Request, cfg Config) (Dry
 	}
 	res.Calls[GroupDelete] = (guids+maxDeleteIDs-1)/maxDeleteIDs + (idents+maxDeleteIDs-1)/maxDeleteIDs
 	return res, nil
+}
+
+// lookupsOf is how many lookups resolve makes for req: by email and by
+// user id, each one given.
+func lookupsOf(req Request) int {
+	n := 0
+	if req.Email != "" {
+		n++
+	}
+	if req.UserID != "" {
+		n++
+	}
+	return n
 }
 
 // checksWithin is how many verification searches of a deletion fall within

@@ -54,3 +54,44 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("DryRun with bad credentials: %v; want ErrFatal", err)
 	}
 }
+
+// The projection's schedule: the busiest group sets the pace; exports and
+// deletes wait for the lookups every worker starts with, served k at a
+// time; and a worker makes its request's lookups and exports one after
+// another, so few workers set the pace themselves.
+func TestProjectionSchedule(t *testing.T) {
+	const s = time.Second
+	lat := map[string]time.Duration{batch.GroupProfile: s, batch.GroupEvents: s, batch.GroupDelete: s}
+	for _, c := range []struct {
+		name string
+		res  batch.DryRunResult
+		k    int
+		want time.Duration
+	}{
+		// 16 starters at k=2: 8 rounds of first lookups, then the first
+		// subject's second: exports begin at 9 s and take 100/2 s.
+		{"lead of 16 starters", batch.DryRunResult{Calls: map[string]int64{"profile": 40, "events": 100},
+			Starters: 16, FirstLookups: 2}, 2, 9*s + 50*s},
+		// One starter with one lookup: exports begin after it.
+		{"one starter", batch.DryRunResult{Calls: map[string]int64{"profile": 1, "events": 4},
+			Starters: 1, FirstLookups: 1}, 4, 1*s + 4*s},
+		// Lookups alone: they start at once.
+		{"lookups only", batch.DryRunResult{Calls: map[string]int64{"profile": 30},
+			Starters: 16, FirstLookups: 2}, 3, 10 * s},
+		// Two workers at k=3: each makes its calls one after another, so
+		// 20 lookups and 100 exports take 120/2 s, more than the groups'.
+		{"two workers", batch.DryRunResult{Calls: map[string]int64{"profile": 20, "events": 100, "delete": 1},
+			Starters: 2, FirstLookups: 2}, 3, 60 * s},
+		// Deletes wait for the lead as exports do.
+		{"deletes", batch.DryRunResult{Calls: map[string]int64{"profile": 4, "delete": 20},
+			Starters: 4, FirstLookups: 1}, 4, 1*s + 5*s},
+	} {
+		if got := c.res.Projection(c.k, lat); got != c.want {
+			t.Errorf("%s: Projection(%d) = %v, want %v", c.name, c.k, got, c.want)
+		}
+	}
+	res, err := batch.DryRun(t.Context(), nil, nil, batch.DefaultConfig())
+	if err != nil || res.Starters != 0 || res.Projection(2, lat) != 0 {
+		t.Errorf("DryRun of nothing = %+v, %v; want no starters and no time", res, err)
+	}
+}
