@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,4 +88,46 @@ func rejectBlock(stdout string) string {
 		block = append(block, l)
 	}
 	return strings.Join(block, "\n")
+}
+
+// A dry run that finds none of 20 subjects warns that the account may be
+// the wrong one, as the real run would stop; with --expect-no-matches, or
+// with fewer subjects than the guard needs, it does not.
+func TestDryRunWarnsOfAnEmptyAccount(t *testing.T) {
+	ds := ctsim.Generate(ctsim.GenOptions{Seed: 48, Profiles: 2})
+	empty := startSimServer(t, &ctsim.Dataset{Account: ds.Account}, ctsim.Options{})
+	const warning = "Warning: no subject of 20 was found in CleverTap account"
+	rows := func(n int) []manifestRow {
+		var out []manifestRow
+		for i := range n {
+			out = append(out, manifestRow{fmt.Sprintf("D-%02d", i), "deletion", fmt.Sprintf("gone%02d@example.com", i), "", ""})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		rows  int
+		extra []string
+		warn  bool
+	}{
+		{"20 subjects", 20, nil, true},
+		{"20 subjects, --expect-no-matches", 20, []string{"--expect-no-matches"}, false},
+		{"19 subjects", 19, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := runArgs(empty, filepath.Join(dir, "l.db"), filepath.Join(dir, "out"),
+				append([]string{"--manifest", writeManifestCSV(t, dir, rows(c.rows)), "--dry-run"}, c.extra...)...)
+			res := ctdsr(t, args...)
+			if res.code != ExitOK {
+				t.Fatalf("want exit 0\n%s", res)
+			}
+			if got := strings.Contains(res.stdout, warning); got != c.warn {
+				t.Errorf("warning shown: %v, want %v\n%s", got, c.warn, res.stdout)
+			}
+			if !strings.Contains(res.stdout, "Dry run: nothing was deleted and no ledger was written.") {
+				t.Errorf("no closing line\n%s", res.stdout)
+			}
+		})
+	}
 }

@@ -12,7 +12,9 @@ import (
 // Run 1, without --timezone, stops before writing any event and says which
 // zone to pass; run 2 with it exports every event at its true instant and
 // the ledger remembers the zone; run 3 needs no flag; a --timezone the
-// data contradicts on that ledger is a usage error.
+// data contradicts on that ledger is a usage error; a --timezone the data
+// agrees with (another zone at the same offset) is accepted, and the ledger
+// remembers it from then on.
 func TestRunTimezoneFromTheData(t *testing.T) {
 	ds, err := ctsim.DemoDataset()
 	if err != nil {
@@ -23,7 +25,7 @@ func TestRunTimezoneFromTheData(t *testing.T) {
 	}
 	sim := startSimServer(t, ds, ctsim.Options{})
 	sim.Zone = "" // runs say --timezone only where this test does
-	ps := subjects(ds, 0, 4)
+	ps := subjects(ds, 0, 5)
 	dir := t.TempDir()
 	m1 := writeManifestCSV(t, dir, []manifestRow{
 		{"A-1", "access", ps[0].Email, "", ""},
@@ -44,8 +46,8 @@ func TestRunTimezoneFromTheData(t *testing.T) {
 		t.Fatalf("run 2 with --timezone Asia/Kolkata: want exit 0\n%s", res)
 	}
 	o2 := readOutputs(t, filepath.Join(dir, "out2"))
-	checkEventsTrue(t, sim, o2, "A-1", ps[0])
-	checkEventsTrue(t, sim, o2, "A-2", ps[1])
+	checkEventsTrue(t, sim, o2, "A-1", ps[0].Email, "")
+	checkEventsTrue(t, sim, o2, "A-2", ps[1].Email, ps[1].Identity)
 	if s := readSummary(t, filepath.Join(dir, "out2")); s.Zone.Zone != "Asia/Kolkata" || s.Zone.Agreeing == 0 || s.Zone.Other != 0 {
 		t.Errorf("run 2 summary timezone evidence %+v", s.Zone)
 	}
@@ -56,7 +58,7 @@ func TestRunTimezoneFromTheData(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("run 3 on the same ledger without --timezone: want exit 0 (the ledger remembers the zone)\n%s", res)
 	}
-	checkEventsTrue(t, sim, readOutputs(t, filepath.Join(dir, "out3")), "A-3", ps[2])
+	checkEventsTrue(t, sim, readOutputs(t, filepath.Join(dir, "out3")), "A-3", ps[2].Email, "")
 
 	m3 := filepath.Join(dir, "m3")
 	res = ctdsr(t, runArgs(sim, state, filepath.Join(dir, "out4"), "--timezone", "UTC", "--manifest",
@@ -64,15 +66,33 @@ func TestRunTimezoneFromTheData(t *testing.T) {
 	if res.code != ExitUsage || !strings.Contains(res.stderr, "remembers --timezone Asia/Kolkata") {
 		t.Errorf("run 4 with a --timezone the data contradicts: want exit 2 naming the remembered zone\n%s", res)
 	}
+
+	m5 := filepath.Join(dir, "m5")
+	res = ctdsr(t, runArgs(sim, state, filepath.Join(dir, "out5"), "--timezone", "Asia/Colombo", "--manifest",
+		writeManifestCSV(t, mkdir(t, m5), []manifestRow{{"A-5", "access", ps[4].Email, "", ""}}))...)
+	if res.code != ExitOK {
+		t.Fatalf("run 5 with --timezone Asia/Colombo (+05:30 as well): want exit 0\n%s", res)
+	}
+	checkEventsTrue(t, sim, readOutputs(t, filepath.Join(dir, "out5")), "A-5", ps[4].Email, "")
+	if s := readSummary(t, filepath.Join(dir, "out5")); s.Zone.Zone != "Asia/Colombo" || s.Zone.Agreeing == 0 || s.Zone.Other != 0 {
+		t.Errorf("run 5 summary timezone evidence %+v", s.Zone)
+	}
+	res = ctdsr(t, runArgs(sim, state, filepath.Join(dir, "out6"))...)
+	if res.code != ExitOK || !strings.Contains(res.stderr, "timezone=Asia/Colombo") {
+		t.Errorf("run 6 without --timezone: want exit 0 and the zone run 5 confirmed, Asia/Colombo\n%s", res)
+	}
 }
 
-// checkEventsTrue checks that request id's exported events are p's, each at
-// the instant the simulator holds.
-func checkEventsTrue(t *testing.T, sim *simServer, o outputs, id string, p ctsim.Profile) {
+// checkEventsTrue checks that request id's exported events are those of
+// every profile the simulator holds for its email or identity, each at the
+// instant the simulator holds.
+func checkEventsTrue(t *testing.T, sim *simServer, o outputs, id, email, identity string) {
 	t.Helper()
 	var ids []string
-	for _, d := range p.Devices {
-		ids = append(ids, d.ObjectID)
+	for _, p := range sim.Lookup(email, identity) {
+		for _, d := range p.Devices {
+			ids = append(ids, d.ObjectID)
+		}
 	}
 	want := map[string]int{}
 	for _, e := range sim.EventsOf(ids...) {
