@@ -88,12 +88,7 @@ func TestRunTimezoneFromTheData(t *testing.T) {
 // instant the simulator holds.
 func checkEventsTrue(t *testing.T, sim *simServer, o outputs, id, email, identity string) {
 	t.Helper()
-	var ids []string
-	for _, p := range sim.Lookup(email, identity) {
-		for _, d := range p.Devices {
-			ids = append(ids, d.ObjectID)
-		}
-	}
+	ids, _ := groundTruth(t, sim, email, identity)
 	want := map[string]int{}
 	for _, e := range sim.EventsOf(ids...) {
 		want[e.ObjectID+" "+e.Name+" "+e.Time.UTC().Format("2006-01-02T15:04:05Z")]++
